@@ -1,0 +1,49 @@
+# omnimdm - two set-up commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint format lock bench-demo clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+## demo: install if needed, generate 20,000 synthetic persons, run everything, print F1
+demo: $(STAMP)
+	$(BIN)/omnimdm demo --dir omnimdm_demo --results omnimdm_demo/demo_results.json
+
+## test: the whole default test suite (real DuckDB, real Splink, small data)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+## lint: ruff (lint + format check) and mypy on src/
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+## lock: re-resolve and pin every dependency into constraints.txt
+lock:
+	rm -rf /tmp/omnimdm-lock && $(PYTHON) -m venv /tmp/omnimdm-lock
+	/tmp/omnimdm-lock/bin/python -m pip install --quiet --upgrade pip
+	/tmp/omnimdm-lock/bin/python -m pip install --quiet -e '.[dev]'
+	{ echo "# Pinned versions used by make (pip install -c constraints.txt). Regenerate with: make lock"; \
+	  /tmp/omnimdm-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+
+## bench-demo: the demo as a benchmark; writes the reference JSON under benchmarks/results/
+bench-demo: $(STAMP)
+	$(BIN)/omnimdm demo --dir benchmarks/data/demo --results benchmarks/results/demo.json
+
+clean:
+	rm -rf omnimdm_demo benchmarks/data .pytest_cache .mypy_cache .ruff_cache

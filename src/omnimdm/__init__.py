@@ -1,0 +1,41 @@
+"""omnimdm: master-data management for omnichannel customer records.
+
+Public API::
+
+    import omnimdm
+    config = omnimdm.load_config("configs/omnimdm.yaml")
+    result = omnimdm.run(config)          # RunResult: run id, counts per stage, timings
+"""
+
+from omnimdm.config import Config, load_config
+from omnimdm.errors import (
+    ConfigError,
+    LockError,
+    OmnimdmError,
+    SourceError,
+    StageError,
+    StoreError,
+)
+from omnimdm.evaluate import Metrics
+from omnimdm.pipeline import STAGES, RunResult, run
+from omnimdm.store import Store, record_id
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STAGES",
+    "Config",
+    "ConfigError",
+    "LockError",
+    "Metrics",
+    "OmnimdmError",
+    "RunResult",
+    "SourceError",
+    "StageError",
+    "Store",
+    "StoreError",
+    "__version__",
+    "load_config",
+    "record_id",
+    "run",
+]

@@ -1,0 +1,12 @@
+"""Command line interface (click)."""
+
+from omnimdm.cli import commands as _commands  # noqa: F401 - registers the commands
+from omnimdm.cli.main import cli
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="omnimdm")
+
+
+__all__ = ["cli", "main"]

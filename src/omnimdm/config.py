@@ -1,0 +1,227 @@
+"""Configuration: pydantic models of ``configs/*.yaml``.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored
+setting. :func:`load_config` collects every problem and raises one :class:`ConfigError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from omnimdm.errors import ConfigError
+
+SourceKind = Literal["crm", "ecommerce", "pos", "callcenter", "other"]
+SourceFormat = Literal["csv", "json", "jsonl", "parquet"]
+SourceMode = Literal["snapshot", "delta"]
+SurvivorshipRule = Literal["most_recent", "source_priority"]
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+DEFAULT_CONFIG_PATH = Path("configs/omnimdm.yaml")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MappingConfig(_Model):
+    """Column mapping for a source without a preset: canonical field -> file column."""
+
+    columns: dict[str, str] = Field(
+        description="canonical field (e.g. source_record_id, given_name, email) -> column name"
+    )
+
+
+class SourceConfig(_Model):
+    """One channel export."""
+
+    name: str = Field(description="short source name used in SOURCE:SOURCE_RECORD_ID keys")
+    kind: SourceKind = Field(description="channel kind: crm, ecommerce, pos, callcenter, other")
+    path: Path = Field(description="file path; relative paths resolve from the config file")
+    preset: str | None = Field(None, description="vendor preset, e.g. salesforce_contacts")
+    mapping: MappingConfig | None = Field(None, description="generic column mapping")
+    format: SourceFormat | None = Field(None, description="file format; default from extension")
+    encoding: Literal["utf-8"] = Field("utf-8", description="text encoding of the file")
+    delimiter: str | None = Field(None, description="CSV delimiter; default from the preset")
+    trust: float = Field(0.5, ge=0, le=1, description="trust for source_priority rules")
+    mode: SourceMode = Field(
+        "snapshot",
+        description="snapshot: the file is the full list (missing records retire); "
+        "delta: the file only adds or updates records",
+    )
+    default_region: str = Field(
+        "ES", pattern=r"^[A-Z]{2}$", description="ISO-2 region for national phones"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(
+                "must be lower-case letters, digits and '_', starting with a letter "
+                "(at most 40 characters)"
+            )
+        return value
+
+    def resolved_format(self) -> SourceFormat:
+        if self.format:
+            return self.format
+        suffixes = [s.lower() for s in self.path.suffixes if s.lower() != ".gz"]
+        ext = suffixes[-1].lstrip(".") if suffixes else ""
+        if ext in ("csv", "tsv", "txt"):
+            return "csv"
+        if ext in ("json", "jsonl", "parquet"):
+            return ext  # type: ignore[return-value]
+        if ext == "ndjson":
+            return "jsonl"
+        return "csv"
+
+
+class TrainingConfig(_Model):
+    """How the Fellegi-Sunter model is estimated."""
+
+    seed: int = Field(42, description="seed for u-sampling (deterministic training)")
+    u_max_pairs: int = Field(2_000_000, gt=0, description="pairs sampled to estimate u")
+    prior_recall: float = Field(
+        0.7, gt=0, le=1, description="assumed recall of the deterministic rules for the prior"
+    )
+
+
+class NormalizeConfig(_Model):
+    """Normalization settings."""
+
+    shared_value_max_records: int = Field(
+        10,
+        gt=1,
+        description="an email or phone carried by more records than this, with conflicting "
+        "names, is flagged shared_value and kept out of blocking and identity comparisons",
+    )
+
+
+class MatchingConfig(_Model):
+    """Matching and clustering settings."""
+
+    threshold_match_probability: float = Field(
+        0.95, gt=0, lt=1, description="pairs at or above this probability are linked"
+    )
+    max_block_size: int = Field(
+        2000, gt=1, description="blocking keys carried by more records than this are skipped"
+    )
+    training: TrainingConfig = Field(default_factory=TrainingConfig)  # type: ignore[arg-type]
+
+
+class SurvivorshipConfig(_Model):
+    """Golden-record rules."""
+
+    default_rule: SurvivorshipRule = Field("most_recent", description="rule for every field")
+
+
+class StoreConfig(_Model):
+    """Where the DuckDB store lives."""
+
+    path: Path = Field(Path("omnimdm.duckdb"), description="store file (holds personal data)")
+
+
+class Config(_Model):
+    """A whole omnimdm configuration."""
+
+    sources: list[SourceConfig] = Field(min_length=1)
+    normalize: NormalizeConfig = Field(default_factory=NormalizeConfig)  # type: ignore[arg-type]
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)  # type: ignore[arg-type]
+    survivorship: SurvivorshipConfig = Field(
+        default_factory=SurvivorshipConfig  # type: ignore[arg-type]
+    )
+    store: StoreConfig = Field(default_factory=StoreConfig)  # type: ignore[arg-type]
+    base_dir: Path = Field(Path("."), description="directory relative source paths resolve from")
+
+    def source_path(self, source: SourceConfig) -> Path:
+        return source.path if source.path.is_absolute() else self.base_dir / source.path
+
+    def config_hash(self) -> str:
+        payload = self.model_dump(mode="json", exclude={"base_dir"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    def with_data_dir(self, data_dir: Path) -> Config:
+        """The same config with every source file taken from ``data_dir`` (same file names)."""
+        sources = [s.model_copy(update={"path": data_dir / s.path.name}) for s in self.sources]
+        return self.model_copy(update={"sources": sources, "base_dir": data_dir})
+
+    def with_store(self, path: Path) -> Config:
+        return self.model_copy(update={"store": StoreConfig(path=path)})
+
+
+def _format_validation_error(err: ValidationError) -> list[str]:
+    problems = []
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        given = item.get("input")
+        shown = "" if isinstance(given, dict | list) else f" (got {given!r})"
+        problems.append(f"{loc}: {item['msg']}{shown}")
+    return problems
+
+
+def _semantic_problems(config: Config) -> list[str]:
+    from omnimdm.adapters.presets import PRESETS
+
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, src in enumerate(config.sources):
+        where = f"sources.{i} ({src.name})"
+        if src.name in seen:
+            problems.append(f"{where}.name: duplicate source name {src.name!r}")
+        seen.add(src.name)
+        if (src.preset is None) == (src.mapping is None):
+            problems.append(f"{where}: give exactly one of 'preset' or 'mapping'")
+        if src.preset is not None and src.preset not in PRESETS:
+            problems.append(
+                f"{where}.preset: unknown preset {src.preset!r}; "
+                f"available: {', '.join(sorted(PRESETS))}"
+            )
+        if src.mapping is not None and "source_record_id" not in src.mapping.columns:
+            problems.append(f"{where}.mapping.columns: 'source_record_id' is required")
+    return problems
+
+
+def parse_config(data: Any, *, origin: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Validate a config mapping; raise one :class:`ConfigError` listing every problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: the config must be a YAML mapping (key: value)")
+    data = dict(data)
+    if base_dir is not None and "base_dir" not in data:
+        data["base_dir"] = str(base_dir)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(
+            f"{origin}: invalid configuration", _format_validation_error(err)
+        ) from None
+    problems = _semantic_problems(config)
+    if problems:
+        raise ConfigError(f"{origin}: invalid configuration", problems)
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file. Relative source paths resolve from its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found; pass -c/--config PATH or set OMNIMDM_CONFIG"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path} cannot be read: {err}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {err}") from None
+    return parse_config(data, origin=str(path), base_dir=path.resolve().parent)

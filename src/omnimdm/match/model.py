@@ -1,0 +1,142 @@
+"""Match stage: train or load the Splink model, score blocked pairs, cluster.
+
+Splink runs on its own in-memory DuckDB connection (its many intermediate tables never
+touch the store file); canonical records go in and pairs and clusters come back as Arrow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker, block_on
+
+from omnimdm.config import MatchingConfig
+from omnimdm.match.settings import MODEL_COLUMNS, settings, settings_fingerprint
+
+log = logging.getLogger(__name__)
+
+INPUT_TABLE = "customers"
+
+
+@dataclass
+class MatchResult:
+    pairs: int
+    linked_pairs: int
+    model_json: dict[str, Any]
+    trained: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _linker(mem: duckdb.DuckDBPyConnection, model: Any) -> Linker:
+    api = DuckDBAPI(connection=mem)
+    sdf = api.register(INPUT_TABLE, dataset_display_name="customers")
+    return Linker(sdf, model, log_level=None)
+
+
+def train(linker: Linker, matching: MatchingConfig) -> None:
+    """Prior from near-certain rules, u by seeded random sampling, m by EM sessions.
+
+    EM sessions block on email and on postcode+surname (dominated by true matches and
+    households rather than random same-name strangers) so that m(name) and m(dob) come
+    from sessions that do not fix them.
+    """
+    tr = matching.training
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("email_match", "surname1_norm"), block_on("national_id")],
+        recall=tr.prior_recall,
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=tr.u_max_pairs, seed=tr.seed)
+    for rule in (
+        block_on("email_match"),
+        block_on("postcode", "birth_date"),
+        block_on("surname1_norm", "given_first_norm", "postcode"),
+    ):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True
+        )
+
+
+def run_match(
+    store: duckdb.DuckDBPyConnection,
+    matching: MatchingConfig,
+    *,
+    norm: str,
+    pairs_out: str,
+    clusters_out: str,
+    saved_model: dict[str, Any] | None,
+) -> MatchResult:
+    """Score and cluster ``norm``; write ``pairs_out`` and ``clusters_out`` into the store."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    cols = ", ".join(MODEL_COLUMNS)
+    arrow = store.sql(f"SELECT {cols} FROM {norm} ORDER BY record_id").to_arrow_table()
+    mem = duckdb.connect(config={"autoinstall_known_extensions": "false"})
+    mem.register("customers_arrow", arrow)
+    mem.execute(f"CREATE TABLE {INPUT_TABLE} AS SELECT * FROM customers_arrow")
+    mem.unregister("customers_arrow")
+    del arrow
+    timings["load"] = time.perf_counter() - t0
+
+    fresh = settings(matching)
+    fingerprint = settings_fingerprint(fresh.get_settings("duckdb").as_dict())
+    trained = False
+    if saved_model is not None and saved_model.get("omnimdm_fingerprint") == fingerprint:
+        model: Any = {k: v for k, v in saved_model.items() if k != "omnimdm_fingerprint"}
+        linker = _linker(mem, model)
+    else:
+        if saved_model is not None:
+            log.info("saved model does not fit the current model definition; retraining")
+        t = time.perf_counter()
+        linker = _linker(mem, fresh)
+        train(linker, matching)
+        trained = True
+        timings["train"] = time.perf_counter() - t
+    model_json = linker.misc.save_model_to_json()
+    model_json["omnimdm_fingerprint"] = fingerprint
+
+    t = time.perf_counter()
+    predictions = linker.inference.predict(threshold_match_probability=0.01)
+    timings["block_and_score"] = time.perf_counter() - t
+    t = time.perf_counter()
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=matching.threshold_match_probability
+    )
+    timings["cluster"] = time.perf_counter() - t
+
+    pairs_arrow = mem.sql(
+        f"SELECT record_id_l, record_id_r, match_weight, match_probability "
+        f"FROM {predictions.physical_name} ORDER BY record_id_l, record_id_r"
+    ).to_arrow_table()
+    clusters_arrow = mem.sql(
+        f"SELECT record_id, cluster_id AS cluster_key FROM {clusters.physical_name} "
+        "ORDER BY record_id"
+    ).to_arrow_table()
+    mem.close()
+    store.register("pairs_arrow", pairs_arrow)
+    store.execute(f"CREATE TABLE {pairs_out} AS SELECT * FROM pairs_arrow")
+    store.unregister("pairs_arrow")
+    store.register("clusters_arrow", clusters_arrow)
+    store.execute(f"CREATE TABLE {clusters_out} AS SELECT * FROM clusters_arrow")
+    store.unregister("clusters_arrow")
+    linked = int(
+        store.sql(
+            f"SELECT count(*) FROM {pairs_out} WHERE match_probability >= $t",
+            params={"t": matching.threshold_match_probability},
+        ).fetchall()[0][0]
+    )
+    return MatchResult(
+        pairs=pairs_arrow.num_rows,
+        linked_pairs=linked,
+        model_json=model_json,
+        trained=trained,
+        timings=timings,
+    )
+
+
+def model_to_text(model_json: dict[str, Any]) -> str:
+    return json.dumps(model_json, sort_keys=True)

@@ -1,0 +1,122 @@
+"""The Splink model definition: comparisons and blocking rules on canonical columns.
+
+Comparisons are built from small Splink creators and rendered to SQL only when a Linker
+is made, so the same definition serves DuckDB and Spark.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+
+from omnimdm.config import MatchingConfig
+
+#: canonical columns the model reads (the match stage sends only these to Splink)
+MODEL_COLUMNS = (
+    "record_id",
+    "source",
+    "given_name_norm",
+    "given_first_norm",
+    "surname1_norm",
+    "surname2_norm",
+    "email_match",
+    "phones_match",
+    "birth_date",
+    "birth_month",
+    "birth_day",
+    "postcode",
+    "city_norm",
+    "national_id",
+)
+
+
+def comparisons() -> list[Any]:
+    """The comparisons of the default customer model."""
+    dob = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_levels=[
+            cll.CustomLevel(
+                "birth_date_l IS NULL OR birth_date_r IS NULL", label_for_charts="null"
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("birth_date"),
+            cll.CustomLevel(
+                "birth_month_l = birth_month_r AND birth_day_l = birth_day_r",
+                label_for_charts="same day and month",
+            ),
+            cll.AbsoluteDateDifferenceLevel(
+                "birth_date", metric="year", threshold=1, input_is_string=False
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+    return [
+        cl.JaroWinklerAtThresholds("given_name_norm", [0.95, 0.85]).configure(
+            term_frequency_adjustments=True
+        ),
+        cl.JaroWinklerAtThresholds("surname1_norm", [0.95, 0.85]).configure(
+            term_frequency_adjustments=True
+        ),
+        cl.JaroWinklerAtThresholds("surname2_norm", [0.95]),
+        cl.ExactMatch("email_match"),
+        cl.ArrayIntersectAtSizes("phones_match", [1]),
+        dob,
+        cl.ExactMatch("postcode"),
+        cl.ExactMatch("national_id"),
+    ]
+
+
+def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
+    return [
+        block_on("email_match"),
+        block_on("phones_match", arrays_to_explode=["phones_match"]),
+        block_on("national_id"),
+        block_on("surname1_norm", "birth_date"),
+        block_on("given_first_norm", "surname1_norm", "postcode"),
+        block_on("given_first_norm", "birth_date"),
+    ]
+
+
+def settings(matching: MatchingConfig) -> SettingsCreator:
+    """Splink settings for a deduplication of the union of all sources."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        additional_columns_to_retain=[],
+    )
+
+
+def settings_fingerprint(settings_dict: dict[str, Any]) -> str:
+    """Hash of the model's structure (comparisons, blocking), ignoring trained values."""
+
+    def strip(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            return {
+                k: strip(v)
+                for k, v in obj.items()
+                if k
+                not in (
+                    "m_probability",
+                    "u_probability",
+                    "probability_two_random_records_match",
+                    "linker_uid",
+                    "tf_minimum_u_value",
+                    "sql_dialect",
+                )
+            }
+        if isinstance(obj, list):
+            return [strip(v) for v in obj]
+        return obj
+
+    return hashlib.sha256(json.dumps(strip(settings_dict), sort_keys=True).encode()).hexdigest()[
+        :16
+    ]

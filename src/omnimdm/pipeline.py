@@ -1,0 +1,242 @@
+"""The pipeline: STAGES = (ingest, normalize, match, cluster, survive).
+
+Each stage reads named tables and writes run-scoped staging tables
+(``stg_r{run}_{table}``); nothing is visible to readers until :meth:`Store.publish` swaps
+them all in at the end. A failure anywhere marks the run failed and leaves the previously
+published results intact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from omnimdm.adapters.ingest import create_ingest_tables, ingest_source, merge_records
+from omnimdm.cluster.golden_ids import assign_golden_ids
+from omnimdm.config import Config
+from omnimdm.errors import OmnimdmError, StageError
+from omnimdm.match.model import run_match
+from omnimdm.normalize.canonical import normalize
+from omnimdm.store import Store
+from omnimdm.survive.golden import survive
+
+log = logging.getLogger(__name__)
+
+#: tables a run publishes (staging name -> published name)
+PUBLISHED_TABLES = (
+    "src_records",
+    "rejects",
+    "norm_customers",
+    "shared_values",
+    "match_pairs",
+    "clusters",
+    "golden_customers",
+    "golden_lineage",
+    "crosswalk",
+)
+
+ProgressHook = Callable[[str, str], None]
+
+
+@dataclass
+class RunContext:
+    """What a stage needs: the store connection, the config and this run's bookkeeping."""
+
+    con: duckdb.DuckDBPyConnection
+    config: Config
+    store: Store
+    run_id: int
+    retrain: bool = False
+    counts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    model_json: dict[str, Any] | None = None
+    model_trained: bool = False
+
+    def stg(self, table: str) -> str:
+        return self.store.staging(self.run_id, table)
+
+    def has_published(self, table: str) -> bool:
+        return table in self.store.tables(self.con, prefix=table)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`run` returns: the run id, counts per stage and source, timings."""
+
+    run_id: int
+    status: str
+    counts: dict[str, Any]
+    timings: dict[str, float]
+    store_path: str
+
+    @property
+    def sources(self) -> dict[str, dict[str, Any]]:
+        return dict(self.counts.get("sources", {}))
+
+
+def stage_ingest(ctx: RunContext) -> None:
+    ingest, rejects = ctx.stg("ingest"), ctx.stg("rejects")
+    create_ingest_tables(ctx.con, ingest, rejects)
+    per_source: dict[str, dict[str, Any]] = {}
+    for source in ctx.config.sources:
+        c = ingest_source(ctx.con, ctx.config, source, ingest=ingest, rejects=rejects)
+        per_source[source.name] = {
+            "read": c.read,
+            "accepted": c.accepted,
+            "rejected": c.rejected,
+            "rejected_by_reason": c.rejected_by_reason,
+        }
+    changes = merge_records(
+        ctx.con,
+        run_id=ctx.run_id,
+        ingest=ingest,
+        out=ctx.stg("src_records"),
+        snapshot_sources=[s.name for s in ctx.config.sources if s.mode == "snapshot"],
+        has_previous=ctx.has_published("src_records"),
+    )
+    for name, change in changes.items():
+        per_source.setdefault(name, {"read": 0, "accepted": 0, "rejected": 0}).update(change)
+    ctx.con.execute(f"DROP TABLE {ingest}")
+    ctx.counts["sources"] = per_source
+
+
+def stage_normalize(ctx: RunContext) -> None:
+    ctx.counts["normalize"] = normalize(
+        ctx.con,
+        ctx.config,
+        records=ctx.stg("src_records"),
+        out=ctx.stg("norm_customers"),
+        shared_out=ctx.stg("shared_values"),
+    )
+
+
+def _saved_model(ctx: RunContext) -> dict[str, Any] | None:
+    if ctx.retrain:
+        return None
+    rows = ctx.con.sql("SELECT model_json FROM models ORDER BY run_id DESC LIMIT 1").fetchall()
+    return json.loads(rows[0][0]) if rows else None
+
+
+def stage_match(ctx: RunContext) -> None:
+    result = run_match(
+        ctx.con,
+        ctx.config.matching,
+        norm=ctx.stg("norm_customers"),
+        pairs_out=ctx.stg("match_pairs"),
+        clusters_out=ctx.stg("splink_clusters"),
+        saved_model=_saved_model(ctx),
+    )
+    ctx.model_json, ctx.model_trained = result.model_json, result.trained
+    ctx.counts["match"] = {
+        "pairs_scored_kept": result.pairs,
+        "pairs_linked": result.linked_pairs,
+        "model": "trained" if result.trained else "reused",
+    }
+    ctx.timings.update({f"match.{k}": round(v, 3) for k, v in result.timings.items()})
+
+
+def stage_cluster(ctx: RunContext) -> None:
+    clusters = assign_golden_ids(
+        ctx.con,
+        clusters=ctx.stg("splink_clusters"),
+        norm=ctx.stg("norm_customers"),
+        out=ctx.stg("clusters"),
+    )
+    ctx.con.execute(f"DROP TABLE {ctx.stg('splink_clusters')}")
+    sizes = ctx.con.sql(
+        f"SELECT n, count(*) FROM (SELECT count(*) AS n FROM {ctx.stg('clusters')} "
+        "GROUP BY golden_id) GROUP BY n ORDER BY n"
+    ).fetchall()
+    ctx.counts["cluster"] = {
+        "clusters": clusters,
+        "size_distribution": {str(n): int(c) for n, c in sizes},
+    }
+
+
+def stage_survive(ctx: RunContext) -> None:
+    ctx.counts["survive"] = survive(
+        ctx.con,
+        ctx.config,
+        norm=ctx.stg("norm_customers"),
+        members=ctx.stg("clusters"),
+        pairs=ctx.stg("match_pairs"),
+        golden_out=ctx.stg("golden_customers"),
+        lineage_out=ctx.stg("golden_lineage"),
+        crosswalk_out=ctx.stg("crosswalk"),
+    )
+
+
+STAGES: tuple[tuple[str, Callable[[RunContext], None]], ...] = (
+    ("ingest", stage_ingest),
+    ("normalize", stage_normalize),
+    ("match", stage_match),
+    ("cluster", stage_cluster),
+    ("survive", stage_survive),
+)
+
+
+def _save_model_sql(ctx: RunContext) -> None:
+    if ctx.model_json is not None and ctx.model_trained:
+        ctx.con.execute(
+            "INSERT INTO models VALUES (?, now(), ?, ?)",
+            [ctx.run_id, ctx.model_json.get("omnimdm_fingerprint"), json.dumps(ctx.model_json)],
+        )
+
+
+def run(
+    config: Config,
+    *,
+    command: str = "run",
+    retrain: bool = False,
+    progress: ProgressHook | None = None,
+) -> RunResult:
+    """Run the whole pipeline on ``config`` and publish the results atomically."""
+    store = Store(config.store.path)
+    with store.writer(command) as con:
+        run_id = store.begin_run(con, command, config.config_hash())
+        ctx = RunContext(con=con, config=config, store=store, run_id=run_id, retrain=retrain)
+        started = time.perf_counter()
+        stage = "setup"
+        try:
+            for stage, fn in STAGES:
+                if progress:
+                    progress(stage, "start")
+                t = time.perf_counter()
+                fn(ctx)
+                ctx.timings[stage] = round(time.perf_counter() - t, 3)
+                if progress:
+                    progress(stage, "done")
+            stage = "publish"
+            t = time.perf_counter()
+            store.publish(
+                con,
+                run_id,
+                PUBLISHED_TABLES,
+                counts=ctx.counts,
+                timings=ctx.timings,
+                before_commit=lambda: _save_model_sql(ctx),
+            )
+            ctx.timings["publish"] = round(time.perf_counter() - t, 3)
+        except BaseException as err:
+            store.fail_run(con, run_id, f"{stage}: {err}")
+            if isinstance(err, OmnimdmError | KeyboardInterrupt):
+                raise
+            raise StageError(stage, run_id, err) from err
+        ctx.timings["total"] = round(time.perf_counter() - started, 3)
+        con.execute(
+            "UPDATE runs SET timings = ? WHERE run_id = ?", [json.dumps(ctx.timings), run_id]
+        )
+    log.info("run %d published", run_id)
+    return RunResult(
+        run_id=run_id,
+        status="published",
+        counts=ctx.counts,
+        timings=ctx.timings,
+        store_path=str(store.path),
+    )

@@ -1,0 +1,308 @@
+"""The store contract: one DuckDB file, record identity, runs, publish, lock, snapshot.
+
+* **Record identity** - ``record_id`` is a deterministic 63-bit hash of
+  ``(source, source_record_id)``; users see records as ``SOURCE:SOURCE_RECORD_ID``.
+* **Runs** - every run gets a row in ``runs``; its stages write staging tables named
+  ``stg_r{run_id}_{table}``; :meth:`Store.publish` renames them over the published tables
+  in one short transaction. A failed or killed run leaves the published tables untouched.
+* **One writer, many readers** - writers hold an ``fcntl.flock`` on ``<store>.lock``.
+  Because a DuckDB file open for writing cannot be opened by any other process, publishing
+  also writes ``<store>.snapshot.duckdb`` (a copy of the published outputs swapped in by
+  atomic rename) that exports and the read API use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+
+from omnimdm.errors import LockError, StoreError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+#: tables copied into the read-only snapshot at publish time
+SNAPSHOT_TABLES = ("golden_customers", "crosswalk", "golden_lineage", "clusters", "runs")
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_DUCKDB_CONFIG = {"autoinstall_known_extensions": "false"}
+
+MIGRATIONS: dict[int, Sequence[str]] = {
+    1: (
+        """CREATE TABLE IF NOT EXISTS runs (
+            run_id INTEGER PRIMARY KEY, command VARCHAR, status VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL, ended_at TIMESTAMP, config_hash VARCHAR,
+            versions JSON, counts JSON, timings JSON, error VARCHAR, pid INTEGER)""",
+        """CREATE TABLE IF NOT EXISTS models (
+            run_id INTEGER PRIMARY KEY, created_at TIMESTAMP, fingerprint VARCHAR,
+            model_json JSON)""",
+    ),
+}
+
+
+def record_id(source: str, source_record_id: str) -> int:
+    """The deterministic record id of ``(source, source_record_id)`` (same as the SQL)."""
+    digest = hashlib.md5(f"{source}\x1f{source_record_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def record_id_sql(source_expr: str, id_expr: str) -> str:
+    """SQL expression computing :func:`record_id` from two VARCHAR expressions."""
+    return f"(md5_number_upper({source_expr} || chr(31) || {id_expr}) >> 1)::BIGINT"
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier taken from a config or a file header for DuckDB SQL."""
+    if "\x00" in name:
+        raise StoreError(f"identifier {name!r} contains a NUL byte")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def safe_table_name(name: str) -> str:
+    """Validate an internal table name (letters, digits, underscore) and return it."""
+    if not _IDENT_RE.match(name):
+        raise StoreError(f"invalid table name {name!r}")
+    return name
+
+
+def library_versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for pkg in ("omnimdm", "splink", "duckdb", "pandas", "pyarrow", "phonenumbers"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return versions
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    pid: int
+    command: str
+    started_at: str
+
+    def describe(self) -> str:
+        return f"pid {self.pid} running {self.command!r} since {self.started_at}"
+
+
+class StoreLock:
+    """Exclusive writer lock: ``fcntl.flock`` on ``<store>.lock`` holding pid/command/start.
+
+    The kernel releases an flock when its process dies, so a killed writer never leaves a
+    stale lock behind; the JSON inside is only there to name the holder.
+    """
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = store_path.with_name(store_path.name + ".lock")
+        self._fh: IO[str] | None = None
+
+    def acquire(self, command: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = self._parse(fh.read())
+            fh.close()
+            who = holder.describe() if holder else "another process"
+            raise LockError(
+                f"the store {self.path.with_suffix('')} is locked by {who}. Wait for it to "
+                "finish; readers (export, the read API) keep working from the snapshot."
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        fh.write(json.dumps({"pid": os.getpid(), "command": command, "started_at": now}))
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fh, self._fh = self._fh, None
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            fh.close()
+
+    @staticmethod
+    def _parse(text: str) -> LockHolder | None:
+        try:
+            data = json.loads(text)
+            return LockHolder(int(data["pid"]), str(data["command"]), str(data["started_at"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB database with extension auto-install off."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=dict(_DUCKDB_CONFIG))
+    except duckdb.IOException as err:
+        raise StoreError(f"cannot open {path}: {err}") from None
+
+
+class Store:
+    """The embedded DuckDB store and its published snapshot."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.snapshot_path = self.path.with_name(
+            self.path.name.removesuffix(".duckdb") + ".snapshot.duckdb"
+        )
+        self.lock = StoreLock(self.path)
+
+    # -- writer side -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer(self, command: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Hold the writer lock and an open, migrated connection for the block's duration."""
+        self.lock.acquire(command)
+        try:
+            con = connect(self.path)
+            try:
+                self.migrate(con)
+                yield con
+            finally:
+                con.close()
+        finally:
+            self.lock.release()
+
+    @staticmethod
+    def migrate(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"
+        )
+        rows = con.sql("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()
+        current = int(rows[0][0])
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store has schema version {current}, newer than this omnimdm "
+                f"({SCHEMA_VERSION}); upgrade omnimdm"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            con.execute("BEGIN TRANSACTION")
+            for stmt in MIGRATIONS[version]:
+                con.execute(stmt)
+            con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+            con.execute("COMMIT")
+
+    @staticmethod
+    def staging(run_id: int, table: str) -> str:
+        return safe_table_name(f"stg_r{run_id}_{table}")
+
+    def begin_run(self, con: duckdb.DuckDBPyConnection, command: str, config_hash: str) -> int:
+        """Register a new run; clean up what crashed runs left behind."""
+        self._recover(con)
+        rows = con.sql("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchall()
+        run_id = int(rows[0][0])
+        con.execute(
+            "INSERT INTO runs (run_id, command, status, started_at, config_hash, versions, pid)"
+            " VALUES (?, ?, 'running', now(), ?, ?, ?)",
+            [run_id, command, config_hash, json.dumps(library_versions()), os.getpid()],
+        )
+        return run_id
+
+    def _recover(self, con: duckdb.DuckDBPyConnection) -> None:
+        stale = con.sql("SELECT run_id FROM runs WHERE status = 'running'").fetchall()
+        for (run_id,) in stale:
+            log.warning("run %s did not finish (killed?); marking it failed", run_id)
+        con.execute(
+            "UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, now()), "
+            "error = coalesce(error, 'interrupted: the process ended before publishing') "
+            "WHERE status = 'running'"
+        )
+        for name in self.tables(con, prefix="stg_r"):
+            con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
+
+    @staticmethod
+    def tables(con: duckdb.DuckDBPyConnection, prefix: str = "") -> list[str]:
+        rows = con.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND starts_with(table_name, $p) ORDER BY table_name",
+            params={"p": prefix},
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def publish(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        run_id: int,
+        tables: Sequence[str],
+        *,
+        counts: dict[str, Any],
+        timings: dict[str, float],
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """Swap the run's staging tables in as the published tables, in one transaction."""
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in tables:
+                con.execute(f"DROP TABLE IF EXISTS {safe_table_name(table)}")
+                con.execute(f"ALTER TABLE {self.staging(run_id, table)} RENAME TO {table}")
+            con.execute(
+                "UPDATE runs SET status = 'published', ended_at = now(), counts = ?, "
+                "timings = ? WHERE run_id = ?",
+                [json.dumps(counts), json.dumps(timings), run_id],
+            )
+            if before_commit is not None:
+                before_commit()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("CHECKPOINT")
+        self.write_snapshot(con)
+
+    def fail_run(self, con: duckdb.DuckDBPyConnection, run_id: int, error: str) -> None:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        con.execute(
+            "UPDATE runs SET status = 'failed', ended_at = now(), error = ? WHERE run_id = ?",
+            [error[:2000], run_id],
+        )
+        for name in self.tables(con, prefix=f"stg_r{run_id}_"):
+            con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
+
+    def write_snapshot(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Copy the published outputs to a fresh file and swap it in by atomic rename."""
+        tmp = self.snapshot_path.with_name(f"{self.snapshot_path.name}.tmp-{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        present = set(self.tables(con))
+        con.execute("ATTACH ? AS snap", [str(tmp)])
+        try:
+            for table in SNAPSHOT_TABLES:
+                if table in present:
+                    con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
+        finally:
+            con.execute("DETACH snap")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.snapshot_path)
+
+    # -- reader side -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read-only connection to the published snapshot; never blocks or is blocked."""
+        if not self.snapshot_path.exists():
+            raise StoreError(
+                f"no published results at {self.snapshot_path}; run `omnimdm run` first"
+            )
+        con = connect(self.snapshot_path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
