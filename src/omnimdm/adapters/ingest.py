@@ -203,7 +203,8 @@ def merge_records(
         if has_previous
         else (
             f"(SELECT *, NULL::INTEGER AS first_seen_run, NULL::INTEGER AS updated_run, "
-            f"NULL::INTEGER AS last_seen_run, NULL::INTEGER AS retired_run FROM {ingest} WHERE false)"
+            f"NULL::INTEGER AS last_seen_run, NULL::INTEGER AS retired_run "
+            f"FROM {ingest} WHERE false)"
         )
     )
     con.execute(
