@@ -35,7 +35,7 @@ def export(store: Store, what: ExportWhat, fmt: ExportFormat, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
     if fmt == "csv":
-        pacsv.write_csv(table, tmp)
+        pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_header="none"))
     else:
         pq.write_table(table, tmp)
     tmp.replace(out)
