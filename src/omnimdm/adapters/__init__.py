@@ -1,0 +1,1 @@
+"""Source adapters: vendor presets and generic mappings -> text rows with rejects."""

@@ -1,0 +1,1 @@
+"""Clustering of scored pairs into entities and golden ids."""

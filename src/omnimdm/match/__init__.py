@@ -1,0 +1,1 @@
+"""Matching: the Splink model definition, training, scoring."""

@@ -1,0 +1,1 @@
+"""Normalization of names, emails, phones, dates and addresses into canonical records."""

@@ -1,0 +1,1 @@
+"""Review of uncertain matches (steward queue and decisions) - see issue #6."""

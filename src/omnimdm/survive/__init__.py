@@ -1,0 +1,1 @@
+"""Survivorship: golden records, lineage and crosswalk."""
