@@ -47,7 +47,10 @@ class SourceConfig(_Model):
     preset: str | None = Field(None, description="vendor preset, e.g. salesforce_contacts")
     mapping: MappingConfig | None = Field(None, description="generic column mapping")
     format: SourceFormat | None = Field(None, description="file format; default from extension")
-    encoding: Literal["utf-8"] = Field("utf-8", description="text encoding of the file")
+    encoding: Literal["utf-8", "windows-1252", "latin-1"] = Field(
+        "utf-8",
+        description="text encoding; windows-1252 (Spanish Excel) is transcoded while streaming",
+    )
     delimiter: str | None = Field(None, description="CSV delimiter; default from the preset")
     trust: float = Field(0.5, ge=0, le=1, description="trust for source_priority rules")
     mode: SourceMode = Field(

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from omnimdm.adapters.presets import INPUT_FIELDS, ISO_TS, PRESETS, Preset
-from omnimdm.adapters.readers import RawTable, read_source
+from omnimdm.adapters.readers import RAW, RawTable, read_source
 from omnimdm.config import Config, SourceConfig
 from omnimdm.errors import SourceError
 from omnimdm.store import quote_ident, record_id_sql
@@ -22,6 +22,11 @@ from omnimdm.store import quote_ident, record_id_sql
 log = logging.getLogger(__name__)
 
 FIELD_COLUMNS = tuple(f for f in INPUT_FIELDS if f != "source_record_id")
+#: a CSV field longer than this is rejected (field_too_long); JSON rows are capped as a whole
+MAX_FIELD_CHARS = 4096
+MAX_JSON_ROW_CHARS = 65536
+#: JSON documents nested deeper than this are rejected (json_too_deep)
+MAX_JSON_DEPTH = 32
 
 
 @dataclass
@@ -103,6 +108,58 @@ def _check_required(raw: RawTable, preset: Preset, source: str, path: Path) -> N
         )
 
 
+def _row_problem_sql(raw: RawTable) -> str:
+    """Reason to reject a row that parsed but cannot be trusted, else NULL."""
+    too_long = (
+        " OR ".join(f"length({quote_ident(c)}) > {MAX_FIELD_CHARS}" for c in raw.columns)
+        if not raw.is_json
+        else f"length({RAW}) > {MAX_JSON_ROW_CHARS}"
+    )
+    checks = [
+        f"WHEN {too_long} THEN 'field_too_long'",
+        f"WHEN contains({RAW}, '\ufffd') THEN 'invalid_encoding'",
+    ]
+    return f"CASE {' '.join(checks)} END"
+
+
+def json_depth(text: str) -> int:
+    """Maximum nesting depth of a JSON text (brackets inside strings ignored)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _flag_deep_json(con: duckdb.DuckDBPyConnection, mapped: str) -> None:
+    """Mark rows nested deeper than MAX_JSON_DEPTH; only rows with many brackets are parsed."""
+    candidates = con.sql(
+        f"SELECT row_ordinal, raw FROM {mapped} WHERE problem IS NULL AND "
+        "length(raw) - length(replace(replace(raw, '{', ''), '[', '')) > $d",
+        params={"d": MAX_JSON_DEPTH},
+    ).fetchall()
+    deep = [r for r, text in candidates if json_depth(text) > MAX_JSON_DEPTH]
+    if deep:
+        con.execute(
+            f"UPDATE {mapped} SET problem = 'json_too_deep' WHERE list_contains($rows, "
+            "row_ordinal)",
+            {"rows": deep},
+        )
+
+
 def _updated_ts_expr(preset: Preset) -> str:
     fmts = preset.date_formats.get("updated_at", ISO_TS)
     tries = ", ".join(f"try_strptime(updated_at, '{f}')::TIMESTAMP" for f in fmts)
@@ -126,18 +183,31 @@ def ingest_source(
         source=source.name,
         path=path,
         fmt=fmt,
-        delimiter=source.delimiter or preset.delimiter,
+        delimiter=source.delimiter,
+        encoding=source.encoding,
     )
     _check_required(raw, preset, source.name, path)
     select, params = _field_exprs(raw, preset, source.name, path)
-    raw_json = "json" if raw.is_json else "to_json(t)"
     mapped = quote_ident(f"mapped_{source.name}")
     con.execute(f"DROP TABLE IF EXISTS {mapped}")
     con.execute(
-        f"CREATE TEMP TABLE {mapped} AS SELECT rowid + 1 AS row_ordinal, "
-        f"{raw_json}::VARCHAR AS raw, {select} FROM {quote_ident(raw.name)} t",
+        f"CREATE TEMP TABLE {mapped} AS SELECT row_ordinal, {RAW} AS raw, {select}, "
+        f"{_row_problem_sql(raw)} AS problem FROM {quote_ident(raw.name)} t",
         params,
     )
+    if raw.is_json:
+        _flag_deep_json(con, mapped)
+    con.execute(
+        f"INSERT INTO {rejects} SELECT $src, row_ordinal, byte_offset, reason, raw "
+        f"FROM {quote_ident(raw.rejects)}",
+        {"src": source.name},
+    )
+    con.execute(
+        f"INSERT INTO {rejects} SELECT $src, row_ordinal, NULL, problem, raw FROM {mapped} "
+        "WHERE problem IS NOT NULL",
+        {"src": source.name},
+    )
+    con.execute(f"DELETE FROM {mapped} WHERE problem IS NOT NULL")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT *, {_updated_ts_expr(preset)} AS "
         "updated_ts, row_number() OVER (PARTITION BY source_record_id "
@@ -147,7 +217,7 @@ def ingest_source(
     con.execute(
         f"INSERT INTO {rejects} SELECT $src, row_ordinal, NULL, CASE WHEN source_record_id "
         "IS NULL THEN 'missing_source_record_id' ELSE 'duplicate_source_record_id' END, raw "
-        "FROM ranked WHERE source_record_id IS NULL OR dup_rank > 1",
+        "FROM ranked WHERE source_record_id IS NULL OR dup_rank > 1 ORDER BY row_ordinal",
         {"src": source.name},
     )
     cols = ", ".join(FIELD_COLUMNS)
@@ -158,7 +228,7 @@ def ingest_source(
         f" {cols} FROM ranked WHERE source_record_id IS NOT NULL AND dup_rank = 1",
         {"src": source.name, "kind": source.kind},
     )
-    counts = SourceCounts(read=raw.rows)
+    counts = SourceCounts(read=raw.rows_read)
     for reason, n in con.sql(
         f"SELECT reason, count(*) FROM {rejects} WHERE source = $src GROUP BY ALL ORDER BY 1",
         params={"src": source.name},
@@ -170,7 +240,7 @@ def ingest_source(
             f"SELECT count(*) FROM {ingest} WHERE source = $src", params={"src": source.name}
         ).fetchall()[0][0]
     )
-    for tmp in (mapped, "ranked", quote_ident(raw.name)):
+    for tmp in (mapped, "ranked", quote_ident(raw.name), quote_ident(raw.rejects)):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     if not counts.reconciles():  # pragma: no cover - a bug, not a user error
         raise AssertionError(f"row counts do not reconcile for {source.name}: {counts}")

@@ -3,10 +3,22 @@
 DuckDB's type sniffing would turn postcode ``08001`` into ``8001`` and ids into numbers, so
 every reader keeps text. CSV and Parquet columns keep their header names; JSON sources are
 read as one JSON document per row (column ``json``) and mapped by JSON path later.
+
+Row-level problems (ragged rows, bytes that are not valid in the file's encoding, a JSON
+Lines row that is not JSON) go to the temp table ``<raw>_rejects`` with a reason, and the
+rest of the file loads. File-level problems (missing, empty, truncated gzip, a JSON array
+that does not parse) raise :class:`SourceError` before anything is published.
 """
 
 from __future__ import annotations
 
+import codecs
+import gzip
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,15 +27,33 @@ import duckdb
 from omnimdm.errors import SourceError
 from omnimdm.store import quote_ident
 
+#: DuckDB CSV error types -> omnimdm reject reasons
+CSV_REASONS = {
+    "TOO MANY COLUMNS": "too_many_columns",
+    "MISSING COLUMNS": "missing_columns",
+    "INVALID ENCODING": "invalid_encoding",
+    "UNQUOTED VALUE": "malformed_quotes",
+    "LINE SIZE OVER MAXIMUM": "line_too_long",
+    "INVALID STATE": "malformed_row",
+}
+_CHUNK = 1 << 20
+#: column holding the original row as JSON text in every raw table
+RAW = "__omnimdm_raw"
+
 
 @dataclass(frozen=True)
 class RawTable:
-    """A temp table holding one source file's rows as text, in file order (``rowid``)."""
+    """A temp table of one source file's accepted rows, as text, in file order.
+
+    ``row_ordinal`` is the 1-based data-row number (header excluded) of each row;
+    ``rejects`` names a temp table (row_ordinal, byte_offset, reason, raw).
+    """
 
     name: str
+    rejects: str
     columns: tuple[str, ...]
     is_json: bool
-    rows: int
+    rows_read: int
 
 
 def read_source(
@@ -32,9 +62,50 @@ def read_source(
     source: str,
     path: Path,
     fmt: str,
-    delimiter: str,
+    delimiter: str | None,
+    encoding: str = "utf-8",
 ) -> RawTable:
-    """Load ``path`` into temp table ``raw_<source>``; file-level problems raise SourceError."""
+    """Load ``path`` into temp table ``raw_<source>``; file-level problems raise."""
+    _check_file(source, path)
+    table, rejects = f"raw_{source}", f"raw_{source}_rejects"
+    for t in (table, rejects):
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(t)}")
+    con.execute(
+        f"CREATE TEMP TABLE {quote_ident(rejects)} (row_ordinal BIGINT, byte_offset BIGINT, "
+        "reason VARCHAR, raw VARCHAR)"
+    )
+    try:
+        with _as_utf8(source, path, encoding) as readable:
+            if fmt == "csv":
+                _read_csv(con, readable, table, rejects, delimiter)
+            elif fmt == "jsonl":
+                _read_jsonl(con, readable, table, rejects)
+            elif fmt == "json":
+                _read_json_array(con, readable, table)
+            else:
+                _read_parquet(con, readable, table)
+    except duckdb.Error as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SourceError(
+            f"cannot be read as {fmt}: {first}",
+            source=source,
+            path=str(path),
+            fix=f"check that the file is a complete {fmt} export in the configured encoding "
+            f"({encoding}) and delimiter",
+        ) from None
+    cols = tuple(r[0] for r in con.sql(f"DESCRIBE {quote_ident(table)}").fetchall())
+    accepted = int(con.sql(f"SELECT count(*) FROM {quote_ident(table)}").fetchall()[0][0])
+    rejected = int(con.sql(f"SELECT count(*) FROM {quote_ident(rejects)}").fetchall()[0][0])
+    return RawTable(
+        table,
+        rejects,
+        tuple(c for c in cols if c not in ("row_ordinal", RAW)),
+        fmt in ("json", "jsonl"),
+        accepted + rejected,
+    )
+
+
+def _check_file(source: str, path: Path) -> None:
     if not path.exists():
         raise SourceError(
             "file not found",
@@ -42,6 +113,8 @@ def read_source(
             path=str(path),
             fix="check the source's `path` in the config (relative paths start at the config)",
         )
+    if not path.is_file():
+        raise SourceError("not a regular file", source=source, path=str(path))
     if path.stat().st_size == 0:
         raise SourceError(
             "the file is empty (0 bytes)",
@@ -49,47 +122,161 @@ def read_source(
             path=str(path),
             fix="export the source again; a header row at least is expected",
         )
-    table = f"raw_{source}"
-    con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
-    if fmt == "csv":
-        sql = (
-            f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT * FROM read_csv($path, "
-            "all_varchar = true, header = true, delim = $delim, quote = '\"', escape = '\"')"
-        )
-        params: dict[str, object] = {"path": str(path), "delim": delimiter}
-    elif fmt in ("json", "jsonl"):
-        layout = "array" if fmt == "json" else "newline_delimited"
-        sql = (
-            f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT json FROM "
-            f"read_json_objects($path, format = '{layout}')"
-        )
-        params = {"path": str(path)}
-    elif fmt == "parquet":
-        sql = f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT * FROM read_parquet($path)"
-        params = {"path": str(path)}
-    else:  # pragma: no cover - config validation forbids it
-        raise SourceError(f"unsupported format {fmt!r}", source=source, path=str(path))
+    if path.suffix.lower() == ".gz":
+        _check_gzip(source, path)
+
+
+def _check_gzip(source: str, path: Path) -> None:
+    """Read a gzip file through once so that truncation is a clear file-level error."""
     try:
-        con.execute(sql, params)
-    except duckdb.Error as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        with gzip.open(path, "rb") as fh:
+            while fh.read(_CHUNK):
+                pass
+    except (OSError, EOFError, zlib.error) as err:
         raise SourceError(
-            f"cannot be read as {fmt}: {first}",
+            f"the gzip file is damaged or truncated ({err})",
             source=source,
             path=str(path),
-            fix=f"check the file is a valid {fmt} export in UTF-8 and the configured delimiter",
+            fix="copy or export the file again; nothing was loaded",
         ) from None
-    if fmt == "parquet":
-        _cast_all_to_text(con, table)
-    cols = tuple(r[0] for r in con.sql(f"DESCRIBE {quote_ident(table)}").fetchall())
-    rows = int(con.sql(f"SELECT count(*) FROM {quote_ident(table)}").fetchall()[0][0])
-    return RawTable(table, cols, fmt in ("json", "jsonl"), rows)
 
 
-def _cast_all_to_text(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    cols = [r[0] for r in con.sql(f"DESCRIBE {quote_ident(table)}").fetchall()]
-    select = ", ".join(f"{quote_ident(c)}::VARCHAR AS {quote_ident(c)}" for c in cols)
-    tmp = quote_ident(table + "_text")
-    con.execute(f"CREATE TEMP TABLE {tmp} AS SELECT {select} FROM {quote_ident(table)}")
-    con.execute(f"DROP TABLE {quote_ident(table)}")
-    con.execute(f"ALTER TABLE {tmp} RENAME TO {quote_ident(table)}")
+@contextmanager
+def _as_utf8(source: str, path: Path, encoding: str) -> Iterator[Path]:
+    """Yield a UTF-8 readable path: Windows-1252/Latin-1 files are transcoded, streaming.
+
+    DuckDB's CSV reader rejects Windows-1252 bytes (``€`` is 0x80) even as Latin-1, and
+    its encodings extension cannot be installed offline. Bytes undefined in Windows-1252
+    become U+FFFD; rows holding one are rejected as ``invalid_encoding`` later.
+    """
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig"):
+        yield path
+        return
+    codec = "cp1252" if encoding.lower() in ("windows-1252", "cp1252") else "latin-1"
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    fd, tmp_name = tempfile.mkstemp(prefix=f"omnimdm-{source}-", suffix=".utf8")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out, opener(path, "rb") as raw:  # type: ignore[operator]
+            decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+            while chunk := raw.read(_CHUNK):
+                out.write(decoder.decode(chunk))
+            out.write(decoder.decode(b"", final=True))
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: str, delimiter: str | None
+) -> None:
+    params: dict[str, object] = {"path": str(path)}
+    delim = ""
+    if delimiter:
+        delim, params["delim"] = ", delim = $delim", delimiter
+    con.execute(
+        f"CREATE TEMP TABLE {quote_ident(table + '_in')} AS SELECT * FROM read_csv($path, "
+        f"all_varchar = true, header = true, quote = '\"', escape = '\"'{delim}, "
+        "store_rejects = true, ignore_errors = true, rejects_table = 'omnimdm_csv_errors', "
+        "rejects_scan = 'omnimdm_csv_scans')",
+        params,
+    )
+    reasons = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CSV_REASONS.items())
+    con.execute(
+        f"INSERT INTO {quote_ident(rejects)} SELECT line - 1, min(byte_position), "
+        f"min(CASE error_type {reasons} ELSE 'malformed_row' END), min(csv_line) "
+        "FROM omnimdm_csv_errors GROUP BY line ORDER BY line"
+    )
+    # Accepted rows get their data-row ordinal back: the k-th accepted row comes after
+    # every rejected row j (1-based, ordinal r_j) with r_j - j < k.
+    con.execute(
+        f"CREATE TEMP TABLE {quote_ident(table)} AS "
+        f"WITH rj AS (SELECT row_ordinal - row_number() OVER (ORDER BY row_ordinal) AS gap "
+        f"FROM {quote_ident(rejects)}) "
+        f"SELECT rowid + 1 + (SELECT count(*) FROM rj WHERE rj.gap < t.rowid + 1) "
+        f"AS row_ordinal, to_json(t)::VARCHAR AS {RAW}, t.* "
+        f"FROM {quote_ident(table + '_in')} t ORDER BY t.rowid"
+    )
+    con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
+    con.execute("DROP TABLE IF EXISTS omnimdm_csv_errors")
+    con.execute("DROP TABLE IF EXISTS omnimdm_csv_scans")
+
+
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: str) -> None:
+    """JSON Lines: each non-blank line one object; a line that is not JSON is rejected."""
+    con.execute(
+        f"CREATE TEMP TABLE {quote_ident(table + '_lines')} AS SELECT line "
+        "FROM read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = '\x01', "
+        "quote = '', escape = '', strict_mode = false)",
+        {"path": str(path)},
+    )
+    con.execute(
+        f"CREATE TEMP TABLE {quote_ident(table + '_in')} AS SELECT rowid + 1 AS line_no, line "
+        f"FROM {quote_ident(table + '_lines')}"
+    )
+    con.execute(f"DROP TABLE {quote_ident(table + '_lines')}")
+    con.execute(f"""
+        CREATE TEMP TABLE {quote_ident(table)} AS
+        WITH numbered AS (
+            SELECT row_number() OVER (ORDER BY line_no) AS row_ordinal, line
+            FROM {quote_ident(table + "_in")} WHERE nullif(trim(line), '') IS NOT NULL
+        ),
+        pages AS (  -- API pages ({{"users": [...]}}) on one line become one row per user
+            SELECT row_ordinal, line, json_valid(line) AS ok,
+                   json_type(CASE WHEN json_valid(line) THEN line END, '$.users') = 'ARRAY'
+                       AS is_page
+            FROM numbered
+        )
+        SELECT row_ordinal, json, json::VARCHAR AS {RAW} FROM (
+            SELECT row_ordinal, line::JSON AS json FROM pages
+            WHERE ok AND NOT coalesce(is_page, false)
+            UNION ALL
+            SELECT row_ordinal, unnest(from_json(line::JSON -> '$.users', '["JSON"]')) FROM pages
+            WHERE ok AND is_page
+        ) ORDER BY row_ordinal
+    """)
+    con.execute(
+        f"INSERT INTO {quote_ident(rejects)} SELECT row_ordinal, NULL, 'malformed_json', line "
+        f"FROM (SELECT row_number() OVER (ORDER BY line_no) AS row_ordinal, line "
+        f"FROM {quote_ident(table + '_in')} WHERE nullif(trim(line), '') IS NOT NULL) "
+        "WHERE NOT json_valid(line)"
+    )
+    con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
+
+
+def _read_json_array(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+    """A JSON array of objects, or API pages ``{"users": [...]}`` (one or several)."""
+    con.execute(
+        f"CREATE TEMP TABLE {quote_ident(table + '_in')} AS SELECT json FROM "
+        "read_json_objects($path, format = 'auto', maximum_object_size = 268435456)",
+        {"path": str(path)},
+    )
+    con.execute(f"""
+        CREATE TEMP TABLE {quote_ident(table)} AS
+        WITH docs AS (
+            SELECT rowid AS doc, json, json_type(json, '$.users') = 'ARRAY' AS is_page
+            FROM {quote_ident(table + "_in")}
+        ),
+        objs AS (
+            SELECT doc, 0 AS pos, json FROM docs WHERE NOT coalesce(is_page, false)
+            UNION ALL
+            SELECT doc, generate_subscripts(from_json(json -> '$.users', '["JSON"]'), 1),
+                   unnest(from_json(json -> '$.users', '["JSON"]')) FROM docs WHERE is_page
+        )
+        SELECT row_number() OVER (ORDER BY doc, pos) AS row_ordinal, json,
+               json::VARCHAR AS {RAW} FROM objs
+        ORDER BY row_ordinal
+    """)
+    con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+    described = con.sql(
+        "DESCRIBE SELECT * FROM read_parquet($path)", params={"path": str(path)}
+    ).fetchall()
+    select = ", ".join(f"p.{quote_ident(r[0])}::VARCHAR AS {quote_ident(r[0])}" for r in described)
+    con.execute(
+        f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT row_number() OVER () AS row_ordinal,"
+        f" to_json(p)::VARCHAR AS {RAW}, {select} FROM read_parquet($path) p",
+        {"path": str(path)},
+    )
