@@ -52,7 +52,7 @@ def preset_for(source: SourceConfig) -> Preset:
         name=f"mapping:{source.name}",
         format=fmt,
         columns=dict(source.mapping.columns),
-        required=(source.mapping.columns["source_record_id"],),
+        required=("source_record_id",),
         date_formats={"updated_at": ISO_TS},
     )
 
@@ -75,33 +75,41 @@ def _field_exprs(raw: RawTable, preset: Preset, source: str, path: Path) -> tupl
     params: list[str] = []
     exprs = []
     for fld in INPUT_FIELDS:
-        col = preset.columns.get(fld)
+        col = _present_column(raw, preset, fld)
         if col is None:
             exprs.append(f"NULL::VARCHAR AS {fld}")
             continue
         if raw.is_json:
             params.append(col if col.startswith("$") else f"$.{col}")
             value = f"json_extract_string(json, ${len(params)})"
-        elif col in raw.columns:
-            value = quote_ident(col)
         else:
-            exprs.append(f"NULL::VARCHAR AS {fld}")
-            continue
+            value = quote_ident(col)
         if fld in preset.strip_apostrophe:
             value = f"regexp_replace({value}, '^''', '')"
         exprs.append(f"nullif(trim({value}), '') AS {fld}")
     return ", ".join(exprs), params
 
 
+def _present_column(raw: RawTable, preset: Preset, input_field: str) -> str | None:
+    """The first of the field's column names present in the file (JSON: the first path)."""
+    names = preset.candidates(input_field)
+    if raw.is_json:
+        return names[0] if names else None
+    return next((c for c in names if c in raw.columns), None)
+
+
 def _check_required(raw: RawTable, preset: Preset, source: str, path: Path) -> None:
     if raw.is_json:
         return
-    missing = [c for c in preset.required if c not in raw.columns]
+    missing = [
+        " or ".join(repr(c) for c in preset.candidates(f))
+        for f in preset.required
+        if _present_column(raw, preset, f) is None
+    ]
     if missing:
         raise SourceError(
-            f"missing required column(s) {missing}; expected columns of preset "
-            f"{preset.name!r} include {sorted(set(preset.columns.values()))}, found "
-            f"{list(raw.columns)}",
+            f"missing required column(s) {', '.join(missing)}; the preset {preset.name!r} "
+            f"expects columns among {preset.all_columns()}; found {list(raw.columns)}",
             source=source,
             path=str(path),
             fix="export with the vendor's standard headers, or map the columns with `mapping:`",
