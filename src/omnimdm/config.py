@@ -61,6 +61,19 @@ class SourceConfig(_Model):
     default_region: str = Field(
         "ES", pattern=r"^[A-Z]{2}$", description="ISO-2 region for national phones"
     )
+    country: str | None = Field(
+        None, pattern=r"^[A-Z]{2}$", description="ISO-2 country of records that carry none"
+    )
+    currency: str | None = Field(
+        None, pattern=r"^[A-Z]{3}$", description="ISO-4217 currency of amounts in this file"
+    )
+    decimal_separator: Literal[".", ","] = Field(
+        ".", description="decimal separator of amounts ('1.234,56' needs ',')"
+    )
+    date_formats: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="input field -> strptime formats tried in order (overrides the preset)",
+    )
 
     @field_validator("name")
     @classmethod
@@ -170,7 +183,7 @@ def _format_validation_error(err: ValidationError) -> list[str]:
 
 
 def _semantic_problems(config: Config) -> list[str]:
-    from omnimdm.adapters.presets import PRESETS
+    from omnimdm.adapters.presets import INPUT_FIELDS, PRESETS
 
     problems: list[str] = []
     seen: set[str] = set()
@@ -188,6 +201,11 @@ def _semantic_problems(config: Config) -> list[str]:
             )
         if src.mapping is not None and "source_record_id" not in src.mapping.columns:
             problems.append(f"{where}.mapping.columns: 'source_record_id' is required")
+        unknown = sorted(set(src.mapping.columns if src.mapping else ()) | set(src.date_formats))
+        for key in (k for k in unknown if k not in INPUT_FIELDS):
+            problems.append(
+                f"{where}: unknown input field {key!r}; known: {', '.join(INPUT_FIELDS)}"
+            )
     return problems
 
 

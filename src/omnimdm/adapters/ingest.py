@@ -7,6 +7,7 @@ rejected input row with a reason). ``rows read = accepted + rejected`` holds per
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from omnimdm.adapters.presets import INPUT_FIELDS, ISO_TS, PRESETS, Preset
-from omnimdm.adapters.readers import RAW, RawTable, read_source
+from omnimdm.adapters.readers import MAX_JSON_DEPTH, RAW, RawTable, json_depth, read_source
 from omnimdm.config import Config, SourceConfig
 from omnimdm.errors import SourceError
 from omnimdm.store import quote_ident, record_id_sql
@@ -25,8 +26,6 @@ FIELD_COLUMNS = tuple(f for f in INPUT_FIELDS if f != "source_record_id")
 #: a CSV field longer than this is rejected (field_too_long); JSON rows are capped as a whole
 MAX_FIELD_CHARS = 4096
 MAX_JSON_ROW_CHARS = 65536
-#: JSON documents nested deeper than this are rejected (json_too_deep)
-MAX_JSON_DEPTH = 32
 
 
 @dataclass
@@ -44,16 +43,19 @@ class SourceCounts:
 
 def preset_for(source: SourceConfig) -> Preset:
     """The preset of a source, or an ad-hoc one built from its generic mapping."""
+    overrides = {k: tuple(v) for k, v in source.date_formats.items()}
     if source.preset is not None:
-        return PRESETS[source.preset]
+        preset = PRESETS[source.preset]
+        if not overrides:
+            return preset
+        return dataclasses.replace(preset, date_formats={**preset.date_formats, **overrides})
     assert source.mapping is not None
-    fmt = source.resolved_format()
     return Preset(
         name=f"mapping:{source.name}",
-        format=fmt,
+        format=source.resolved_format(),
         columns=dict(source.mapping.columns),
         required=("source_record_id",),
-        date_formats={"updated_at": ISO_TS},
+        date_formats={"updated_at": ISO_TS, **overrides},
     )
 
 
@@ -128,28 +130,6 @@ def _row_problem_sql(raw: RawTable) -> str:
         f"WHEN contains({RAW}, '\ufffd') THEN 'invalid_encoding'",
     ]
     return f"CASE {' '.join(checks)} END"
-
-
-def json_depth(text: str) -> int:
-    """Maximum nesting depth of a JSON text (brackets inside strings ignored)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
 
 
 def _flag_deep_json(con: duckdb.DuckDBPyConnection, mapped: str) -> None:

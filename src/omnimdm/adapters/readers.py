@@ -37,6 +37,8 @@ CSV_REASONS = {
     "INVALID STATE": "malformed_row",
 }
 _CHUNK = 1 << 20
+#: JSON documents nested deeper than this are rejected (json_too_deep)
+MAX_JSON_DEPTH = 32
 #: column holding the original row as JSON text in every raw table
 RAW = "__omnimdm_raw"
 
@@ -241,7 +243,40 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects:
         f"FROM {quote_ident(table + '_in')} WHERE nullif(trim(line), '') IS NOT NULL) "
         "WHERE NOT json_valid(line)"
     )
+    # DuckDB's parser refuses very deep documents; name that reason precisely
+    bad = con.sql(
+        f"SELECT row_ordinal, raw FROM {quote_ident(rejects)} WHERE reason = 'malformed_json'"
+    ).fetchall()
+    deep = [r for r, text in bad if json_depth(text) > MAX_JSON_DEPTH]
+    if deep:
+        con.execute(
+            f"UPDATE {quote_ident(rejects)} SET reason = 'json_too_deep' "
+            "WHERE list_contains($rows, row_ordinal)",
+            {"rows": deep},
+        )
     con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
+
+
+def json_depth(text: str) -> int:
+    """Maximum nesting depth of a JSON text (brackets inside strings ignored)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 def _read_json_array(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 from splink import DuckDBAPI, Linker, block_on
+from splink.internals.exceptions import SplinkException
 
 from omnimdm.config import MatchingConfig
 from omnimdm.match.settings import MODEL_COLUMNS, settings, settings_fingerprint
@@ -46,19 +47,47 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
     from sessions that do not fix them.
     """
     tr = matching.training
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("email_match", "surname1_norm"), block_on("national_id")],
-        recall=tr.prior_recall,
-    )
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("email_match", "surname1_norm"), block_on("national_id")],
+            recall=tr.prior_recall,
+        )
+    except SplinkException as err:
+        log.warning("prior not estimated (%s); keeping the default", _first_line(err))
+    settings_obj = linker._settings_obj
+    prior = settings_obj._probability_two_random_records_match
+    if not 0 < prior < 1:
+        # no deterministic matches at all (tiny or very clean data): assume about one
+        # duplicate per record rather than letting log(0) break scoring
+        records = int(
+            linker._db_api.duckdb_con.sql(  # type: ignore[attr-defined]
+                f"SELECT count(*) FROM {INPUT_TABLE}"
+            ).fetchall()[0][0]
+        )
+        settings_obj._probability_two_random_records_match = min(0.5, 1 / max(records, 2))
+        log.warning(
+            "prior estimate was %s; using %s",
+            prior,
+            settings_obj._probability_two_random_records_match,
+        )
     linker.training.estimate_u_using_random_sampling(max_pairs=tr.u_max_pairs, seed=tr.seed)
-    for rule in (
+    sessions = (
         block_on("email_match"),
         block_on("postcode", "birth_date"),
         block_on("surname1_norm", "given_first_norm", "postcode"),
-    ):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True
-        )
+    )
+    for rule in sessions:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        except SplinkException as err:  # too few pairs in a small dataset
+            log.warning("EM session skipped: %s", _first_line(err))
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def run_match(
