@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,13 +48,13 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
     from sessions that do not fix them.
     """
     tr = matching.training
-    try:
-        linker.training.estimate_probability_two_random_records_match(
+    _try(
+        "prior",
+        lambda: linker.training.estimate_probability_two_random_records_match(
             [block_on("email_match", "surname1_norm"), block_on("national_id")],
             recall=tr.prior_recall,
-        )
-    except SplinkException as err:
-        log.warning("prior not estimated (%s); keeping the default", _first_line(err))
+        ),
+    )
     settings_obj = linker._settings_obj
     prior = settings_obj._probability_two_random_records_match
     if not 0 < prior < 1:
@@ -70,24 +71,33 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
             prior,
             settings_obj._probability_two_random_records_match,
         )
-    linker.training.estimate_u_using_random_sampling(max_pairs=tr.u_max_pairs, seed=tr.seed)
+    _try(
+        "u sampling",
+        lambda: linker.training.estimate_u_using_random_sampling(
+            max_pairs=tr.u_max_pairs, seed=tr.seed
+        ),
+    )
     sessions = (
         block_on("email_match"),
         block_on("postcode", "birth_date"),
         block_on("surname1_norm", "given_first_norm", "postcode"),
     )
     for rule in sessions:
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
+        _try(
+            "EM session",
+            lambda rule=rule: linker.training.estimate_parameters_using_expectation_maximisation(  # type: ignore[misc]
                 rule, estimate_without_term_frequencies=True
-            )
-        except SplinkException as err:  # too few pairs in a small dataset
-            log.warning("EM session skipped: %s", _first_line(err))
+            ),
+        )
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+def _try(step: str, fn: Callable[[], object]) -> None:
+    """Run a training step; on data too small for it, log and keep the defaults."""
+    try:
+        fn()
+    except (SplinkException, ZeroDivisionError, ValueError) as err:
+        text = str(err).strip()
+        log.warning("%s skipped: %s", step, text.splitlines()[0] if text else type(err).__name__)
 
 
 def run_match(
