@@ -85,13 +85,16 @@ def stage_ingest(ctx: RunContext) -> None:
     create_ingest_tables(ctx.con, ingest, rejects)
     per_source: dict[str, dict[str, Any]] = {}
     for source in ctx.config.sources:
+        t = time.perf_counter()
         c = ingest_source(ctx.con, ctx.config, source, ingest=ingest, rejects=rejects)
+        ctx.timings[f"ingest.{source.name}"] = round(time.perf_counter() - t, 3)
         per_source[source.name] = {
             "read": c.read,
             "accepted": c.accepted,
             "rejected": c.rejected,
             "rejected_by_reason": c.rejected_by_reason,
         }
+    t = time.perf_counter()
     changes = merge_records(
         ctx.con,
         run_id=ctx.run_id,
@@ -100,6 +103,7 @@ def stage_ingest(ctx: RunContext) -> None:
         snapshot_sources=[s.name for s in ctx.config.sources if s.mode == "snapshot"],
         has_previous=ctx.has_published("src_records"),
     )
+    ctx.timings["ingest.merge"] = round(time.perf_counter() - t, 3)
     for name, change in changes.items():
         per_source.setdefault(name, {"read": 0, "accepted": 0, "rejected": 0}).update(change)
     ctx.con.execute(f"DROP TABLE {ingest}")
@@ -110,6 +114,7 @@ def stage_normalize(ctx: RunContext) -> None:
     ctx.counts["normalize"] = normalize(
         ctx.con,
         ctx.config,
+        timings=ctx.timings,
         records=ctx.stg("src_records"),
         out=ctx.stg("norm_customers"),
         shared_out=ctx.stg("shared_values"),
@@ -195,8 +200,17 @@ def run(
     command: str = "run",
     retrain: bool = False,
     progress: ProgressHook | None = None,
+    stop_after: str | None = None,
 ) -> RunResult:
-    """Run the whole pipeline on ``config`` and publish the results atomically."""
+    """Run the whole pipeline on ``config`` and publish the results atomically.
+
+    ``stop_after`` (a stage name) runs the stages up to and including that one, then
+    discards the staging tables without publishing: status ``partial``. Benchmarks use it
+    to time stages alone.
+    """
+    names = [name for name, _ in STAGES]
+    if stop_after is not None and stop_after not in names:
+        raise ValueError(f"unknown stage {stop_after!r}; stages: {names}")
     store = Store(config.store.path)
     with store.writer(command) as con:
         run_id = store.begin_run(con, command, config.config_hash())
@@ -212,6 +226,13 @@ def run(
                 ctx.timings[stage] = round(time.perf_counter() - t, 3)
                 if progress:
                     progress(stage, "done")
+                if stage == stop_after:
+                    break
+            if stop_after is not None:
+                store.fail_run(con, run_id, f"partial run: stopped after {stop_after}",
+                               status="partial")
+                return RunResult(run_id=run_id, status="partial", counts=ctx.counts,
+                                 timings=ctx.timings, store_path=str(store.path))
             stage = "publish"
             t = time.perf_counter()
             store.publish(

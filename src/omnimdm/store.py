@@ -267,12 +267,15 @@ class Store:
         con.execute("CHECKPOINT")
         self.write_snapshot(con)
 
-    def fail_run(self, con: duckdb.DuckDBPyConnection, run_id: int, error: str) -> None:
+    def fail_run(
+        self, con: duckdb.DuckDBPyConnection, run_id: int, error: str, status: str = "failed"
+    ) -> None:
+        """Mark the run failed (or partial) and drop its staging tables."""
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         con.execute(
-            "UPDATE runs SET status = 'failed', ended_at = now(), error = ? WHERE run_id = ?",
-            [error[:2000], run_id],
+            "UPDATE runs SET status = ?, ended_at = now(), error = ? WHERE run_id = ?",
+            [status, error[:2000], run_id],
         )
         for name in self.tables(con, prefix=f"stg_r{run_id}_"):
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")

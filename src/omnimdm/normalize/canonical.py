@@ -88,7 +88,13 @@ def _base_select(config: Config) -> str:
 
 
 def normalize(
-    con: duckdb.DuckDBPyConnection, config: Config, *, records: str, out: str, shared_out: str
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    *,
+    records: str,
+    out: str,
+    shared_out: str,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
     """Build the run's canonical table ``out`` from the active rows of ``records``."""
     con.execute(
