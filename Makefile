@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format lock bench-demo clean
+.PHONY: demo test test-fast lint format lock bench-demo bench-ingest clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ lock:
 ## bench-demo: the demo as a benchmark; writes the reference JSON under benchmarks/results/
 bench-demo: $(STAMP)
 	$(BIN)/omnimdm demo --dir benchmarks/data/demo --results benchmarks/results/demo.json
+
+## bench-ingest: ingest + normalize at 100k and 1M synthetic records
+bench-ingest: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py --records 100000 1000000
 
 clean:
 	rm -rf omnimdm_demo benchmarks/data .pytest_cache .mypy_cache .ruff_cache
