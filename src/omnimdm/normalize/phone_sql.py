@@ -1,0 +1,159 @@
+"""Phones, set-based: strip formatting in SQL, validate well-formed numbers in SQL with
+phonenumbers' own metadata, and send only the rest to phonenumbers in Python.
+
+phonenumbers costs about 35 microseconds a number here; at a million records with a
+mobile each that is half a minute. Most numbers are well-formed (``+34612345678``,
+``612 345 678``, ``55 1234 5678``), so their validity and type come from the regular
+expressions phonenumbers itself uses (``PhoneMetadata``), run by DuckDB. A test checks
+that the two paths agree number for number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneMetadata
+
+#: phone types by the metadata descriptor that matches (checked in this order)
+_OTHER_TYPES = (
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "personal_number",
+    "voip",
+    "pager",
+    "uan",
+    "voicemail",
+)
+
+
+def strip_phone_sql(expr: str) -> str:
+    """Keep digits and a leading '+'; an international ``00`` prefix becomes '+'."""
+    kept = f"regexp_replace({expr}, '[^0-9+]', '', 'g')"
+    plus_kept = f"regexp_replace({kept}, '(.)\\+', '\\1', 'g')"  # '+' only in front
+    return f"nullif(regexp_replace({plus_kept}, '^00', '+'), '')"
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class RegionRules:
+    """What the SQL fast path needs to know about one region."""
+
+    region: str
+    country_code: int
+    national_prefix: str | None
+    general: str
+    fixed: str | None
+    mobile: str | None
+    other: tuple[str, ...]
+
+    @classmethod
+    def for_region(cls, region: str) -> RegionRules | None:
+        meta = PhoneMetadata.metadata_for_region(region)
+        if meta is None or meta.general_desc is None:
+            return None
+        # regions with parsing rewrites (carrier codes, transform rules) go the slow way
+        if meta.national_prefix_transform_rule or (
+            meta.national_prefix_for_parsing
+            and meta.national_prefix_for_parsing != meta.national_prefix
+        ):
+            return None
+
+        def pattern(name: str) -> str | None:
+            desc = getattr(meta, name, None)
+            return desc.national_number_pattern if desc is not None else None
+
+        return cls(
+            region=region,
+            country_code=int(meta.country_code),
+            national_prefix=meta.national_prefix,
+            general=meta.general_desc.national_number_pattern,
+            fixed=pattern("fixed_line"),
+            mobile=pattern("mobile"),
+            other=tuple(p for p in (pattern(t) for t in _OTHER_TYPES) if p),
+        )
+
+    def type_sql(self, nsn: str) -> str:
+        """SQL giving mobile|fixed|either|unknown for a valid national number, else NULL."""
+
+        def match(p: str | None) -> str:
+            return f"regexp_full_match({nsn}, {_lit(p)})" if p else "false"
+
+        mobile, fixed = match(self.mobile), match(self.fixed)
+        other = " OR ".join(match(p) for p in self.other) or "false"
+        return (
+            f"CASE WHEN NOT regexp_full_match({nsn}, {_lit(self.general)}) THEN NULL "
+            f"WHEN ({mobile}) AND ({fixed}) THEN 'either' WHEN {mobile} THEN 'mobile' "
+            f"WHEN {fixed} THEN 'fixed' WHEN {other} THEN 'unknown' END"
+        )
+
+
+def _mexican_legacy_sql(digits: str) -> str:
+    """Rewrite Mexico's retired prefixes: +52 1 (mobile), 044/045 (mobile), 01 (trunk)."""
+    return (
+        f"CASE WHEN regexp_full_match({digits}, '\\+521\\d{{10}}') "
+        f"THEN '+52' || substr({digits}, 5) "
+        f"WHEN regexp_full_match({digits}, '04[45]\\d{{10}}') THEN '+52' || substr({digits}, 4) "
+        f"WHEN regexp_full_match({digits}, '01\\d{{10}}') THEN '+52' || substr({digits}, 3) "
+        f"ELSE {digits} END"
+    )
+
+
+def fast_path_sql(distinct_table: str, regions: Iterable[str]) -> str:
+    """SELECT (digits, region, e164, phone_type) for the numbers SQL can settle.
+
+    ``distinct_table`` has columns ``digits`` (from :func:`strip_phone_sql`) and
+    ``region`` (ISO-2 default for national numbers). Rows it cannot settle come out with
+    NULL ``e164`` and go to the Python slow path.
+    """
+    rules = {r: RegionRules.for_region(r) for r in sorted(set(regions))}
+    usable = {r: rule for r, rule in rules.items() if rule is not None}
+    by_cc: dict[int, RegionRules] = {}
+    for rule in usable.values():
+        if len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(rule.country_code, ())) == 1:
+            by_cc[rule.country_code] = rule
+    d = _mexican_legacy_sql("digits") if "MX" in usable else "digits"
+    # (number region, national significant number) for +CC numbers and national numbers
+    intl_region = " ".join(
+        f"WHEN starts_with(d, '+{cc}') THEN '{rule.region}'" for cc, rule in by_cc.items()
+    )
+    intl_nsn = " ".join(
+        f"WHEN starts_with(d, '+{cc}') THEN substr(d, {len(str(cc)) + 2})" for cc in by_cc
+    )
+    national_nsn = " ".join(
+        f"WHEN region = '{r.region}' AND starts_with(d, '{r.national_prefix}') "
+        f"THEN substr(d, {len(r.national_prefix) + 1})"
+        for r in usable.values()
+        if r.national_prefix
+    )
+    types = " ".join(f"WHEN '{r.region}' THEN {r.type_sql('nsn')}" for r in usable.values())
+    ccs = " ".join(f"WHEN '{r.region}' THEN '+{r.country_code}'" for r in usable.values())
+    return f"""
+        WITH src AS (SELECT digits, region, {d} AS d FROM {distinct_table}),
+        split AS (
+            SELECT digits, region,
+                   CASE WHEN starts_with(d, '+') THEN
+                        CASE {intl_region or "WHEN false THEN NULL"} END
+                        ELSE region END AS num_region,
+                   CASE WHEN starts_with(d, '+') THEN
+                        CASE {intl_nsn or "WHEN false THEN NULL"} END
+                        {national_nsn and f"{national_nsn}"}
+                        ELSE d END AS nsn
+            FROM src
+        ),
+        typed AS (
+            SELECT digits, region, num_region, nsn,
+                   CASE num_region {types or "WHEN NULL THEN NULL"} END AS phone_type
+            FROM split WHERE regexp_full_match(nsn, '\\d+')
+        )
+        SELECT digits, region,
+               CASE WHEN phone_type IS NOT NULL THEN
+                    (CASE num_region {ccs or "WHEN NULL THEN NULL"} END) || nsn END AS e164,
+               phone_type
+        FROM typed
+    """
