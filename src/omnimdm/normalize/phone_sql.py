@@ -55,7 +55,10 @@ class RegionRules:
     @classmethod
     def for_region(cls, region: str) -> RegionRules | None:
         meta = PhoneMetadata.metadata_for_region(region)
-        if meta is None or meta.general_desc is None:
+        if meta is None or meta.general_desc is None or meta.country_code is None:
+            return None
+        general = meta.general_desc.national_number_pattern
+        if general is None:
             return None
         # regions with parsing rewrites (carrier codes, transform rules) go the slow way
         if meta.national_prefix_transform_rule or (
@@ -72,7 +75,7 @@ class RegionRules:
             region=region,
             country_code=int(meta.country_code),
             national_prefix=meta.national_prefix,
-            general=meta.general_desc.national_number_pattern,
+            general=general,
             fixed=pattern("fixed_line"),
             mobile=pattern("mobile"),
             other=tuple(p for p in (pattern(t) for t in _OTHER_TYPES) if p),
