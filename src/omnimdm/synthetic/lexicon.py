@@ -17,6 +17,10 @@ from omnimdm.synthetic.text import ascii_token, fold_accents, main_word
 
 TAIL_SEED = 20240503
 BASQUE_THREE_PART = 1200
+# at most this share of people carry a generated (tail) surname; surnames.tsv is rescaled up
+# when its frequencies sum to less than 1 - MAX_TAIL
+MAX_TAIL = 0.35
+PARTICLES = ("de", "del", "la", "las", "los")
 COUNTRIES = ("ES", "MX")
 
 
@@ -52,6 +56,8 @@ class GivenNames:
     compound: np.ndarray
     first_token: np.ndarray  # ascii token of the first word ("maria" for "María José")
     nicknames: dict[str, list[list[str]]]  # country -> per name index -> nicknames
+    abbreviated: dict[str, list[list[str]]]  # country -> per name -> "Mª José", "J. Luis"
+    truncated: list[list[str]]  # per name -> "María" / "José" for compounds
     curp_initial: np.ndarray
     curp_consonant: np.ndarray
 
@@ -118,6 +124,33 @@ def _curp_parts(word: str) -> tuple[str, str, str]:
     return w[0], vowel, consonant
 
 
+def _abbreviations(name: str, country: str) -> list[str]:
+    """Written short forms of a compound given name (empty for single names)."""
+    if " " not in name:
+        return []
+    first, rest = name.split(" ", 1)
+    if first == "María":
+        out = (
+            ["Mª " + rest, "M.ª " + rest, "M. " + rest]
+            if country == "ES"
+            else ["Ma. " + rest, "Ma " + rest, "M. " + rest]
+        )
+    else:
+        out = [f"{first[0]}. {rest}"]
+    if rest.split(" ")[0] not in PARTICLES:
+        out.append(f"{first} {rest[0]}.")
+    return out
+
+
+def _truncations(name: str) -> list[str]:
+    """Compound given name cut to one part: the first word (3 in 5) or the last part."""
+    if " " not in name:
+        return []
+    words = name.split(" ")
+    last = " ".join(w for w in words[1:] if w not in PARTICLES) or words[-1]
+    return [words[0]] * 3 + [last] * 2
+
+
 def _load_given() -> GivenNames:
     rows = read_tsv("given_names.tsv")
     names = np.array([r["name"] for r in rows], dtype=object)
@@ -145,6 +178,8 @@ def _load_given() -> GivenNames:
         compound=np.array([" " in n for n in names]),
         first_token=first,
         nicknames=nick,
+        abbreviated={c: [_abbreviations(n, c) for n in names] for c in COUNTRIES},
+        truncated=[_truncations(n) for n in names],
         curp_initial=np.array([p[0] for p in parts], dtype=object),
         curp_consonant=np.array([p[2] for p in parts], dtype=object),
     )
@@ -207,6 +242,8 @@ def _load_surnames() -> Surnames:
     probs: dict[str, np.ndarray] = {}
     for c in COUNTRIES:
         head = np.array([float(r[c.lower()]) for r in rows]) / 1e6
+        if head.sum() < 1.0 - MAX_TAIL:
+            head = head * (1.0 - MAX_TAIL) / head.sum()
         mass = max(0.0, 1.0 - float(head.sum()))
         probs[c] = _normalise(np.concatenate([head, _tail_weights(styles, c, mass)]))
     parts = [_curp_parts(main_word(n)) for n in names]

@@ -9,14 +9,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from omnimdm.synthetic.lexicon import Lexicon
-from omnimdm.synthetic.population import Population
 from omnimdm.synthetic.profile import SourceNoise
 from omnimdm.synthetic.text import ACCENT_TABLE, typo
+
+if TYPE_CHECKING:
+    from omnimdm.synthetic.population import Population
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,8 @@ def make_context(
 
 
 def present(values: np.ndarray) -> np.ndarray:
-    """Boolean mask of the non-empty entries of an object array."""
-    return ~pd.isna(values)
+    """Boolean mask of the non-empty entries (not ``None``, not ``""``) of an object array."""
+    return np.asarray(values, dtype=object).astype(bool)
 
 
 def map_unique(values: np.ndarray, fn: Callable[[str], str]) -> np.ndarray:
@@ -79,9 +82,12 @@ def map_unique(values: np.ndarray, fn: Callable[[str], str]) -> np.ndarray:
 
 def apply_where(values: np.ndarray, mask: np.ndarray, fn: Callable[[str], str]) -> None:
     """In place: ``values[i] = fn(values[i])`` where ``mask`` and the value is present."""
-    idx = np.flatnonzero(mask & present(values))
-    if len(idx):
-        values[idx] = [fn(v) for v in values[idx]]
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return
+    subset = values[idx]
+    keep = present(subset)
+    values[idx[keep]] = [fn(v) for v in subset[keep]]
 
 
 def apply_typos(ctx: RecordContext, values: np.ndarray, rate: float) -> None:
@@ -115,12 +121,7 @@ def choose(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.nda
 
 def pick(options: Sequence[Sequence[str]], index: np.ndarray, u: np.ndarray) -> list[str]:
     """For each row, one element of ``options[index]`` chosen by the uniform draw ``u``."""
-    return [options[i][int(x * len(options[i]))] for i, x in zip(index.tolist(), u.tolist())]
-
-
-def join(parts: Sequence[np.ndarray], sep: str = " ") -> np.ndarray:
-    """Join aligned object arrays with ``sep``, skipping empty parts."""
-    rows = zip(*(p.tolist() for p in parts))
-    out = np.empty(len(parts[0]), dtype=object)
-    out[:] = [sep.join(x for x in row if x) or None for row in rows]
-    return out
+    return [
+        options[i][int(x * len(options[i]))]
+        for i, x in zip(index.tolist(), u.tolist(), strict=True)
+    ]

@@ -247,7 +247,8 @@ def _resolve_base(data: dict[str, Any], origin: str) -> dict[str, Any]:
             f"got {base!r}"
         )
     parent = _parse_yaml(_packaged_text(str(base)), str(base))
-    parent.pop("base", None)
+    for key in ("base", "name", "description"):  # a derived profile is not its base
+        parent.pop(key, None)
     return _deep_merge(parent, data)
 
 

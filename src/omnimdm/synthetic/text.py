@@ -13,7 +13,6 @@ ACCENT_TABLE = str.maketrans(_ACCENTED, _PLAIN)
 _TOKEN_TABLE = str.maketrans(_ACCENTED, _PLAIN, " '-.·")
 
 _KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjklñ", "zxcvbnm,.-")
-VOWELS = frozenset("AEIOU")
 
 
 def _neighbours() -> dict[str, str]:
@@ -74,25 +73,19 @@ def typo(text: str, rnd: random.Random) -> str:
     return text[:pos] + extra + text[pos:]
 
 
-def digit_typo(digits: str, rnd: random.Random) -> str:
-    """One typo in a digit string: a changed digit or two swapped neighbours."""
-    if len(digits) < 2:
-        return digits
-    pos = int(rnd.random() * (len(digits) - 1))
-    if rnd.random() < 0.5:
-        new = str((int(digits[pos]) + 1 + int(rnd.random() * 9)) % 10)
-        return digits[:pos] + new + digits[pos + 1 :]
-    return digits[:pos] + digits[pos + 1] + digits[pos] + digits[pos + 2 :]
-
-
-def title_case(text: str) -> str:
-    """Title case that keeps Spanish particles lower case (``de la``, ``del``, ``y``)."""
-    words = text.lower().split(" ")
-    out = [
-        w if w in ("de", "del", "la", "las", "los", "y", "e") and i else w.capitalize()
-        for i, w in enumerate(words)
-    ]
-    return " ".join(out)
+def digit_typo(text: str, rnd: random.Random) -> str:
+    """One typo among the digits of ``text``: a changed digit or two swapped digits."""
+    positions = [i for i, ch in enumerate(text) if ch.isdigit()]
+    if len(positions) < 2:
+        return text
+    k = int(rnd.random() * (len(positions) - 1))
+    i, j = positions[k], positions[k + 1]
+    chars = list(text)
+    if rnd.random() < 0.5 or chars[i] == chars[j]:
+        chars[i] = str((int(chars[i]) + 1 + int(rnd.random() * 9)) % 10)
+    else:
+        chars[i], chars[j] = chars[j], chars[i]
+    return "".join(chars)
 
 
 def main_word(surname: str) -> str:
