@@ -165,6 +165,7 @@ class Config(_Model):
 
     def with_data_dir(self, data_dir: Path) -> Config:
         """The same config with every source file taken from ``data_dir`` (same file names)."""
+        data_dir = data_dir.resolve()
         sources = [s.model_copy(update={"path": data_dir / s.path.name}) for s in self.sources]
         return self.model_copy(update={"sources": sources, "base_dir": data_dir})
 
