@@ -13,7 +13,9 @@ DATA_ROOT = Path(__file__).parent / "data"
 RECORDS_PER_PERSON = 1.9
 
 
-def synthetic_dataset(records: int, seed: int = 42, profile: str = "default") -> tuple[Path, dict[str, Any]]:
+def synthetic_dataset(
+    records: int, seed: int = 42, profile: str = "default"
+) -> tuple[Path, dict[str, Any]]:
     """Folder with the four exports + truth.csv for about ``records`` records, and its recipe."""
     persons = max(10, round(records / RECORDS_PER_PERSON))
     folder = DATA_ROOT / f"synth_{profile}_{persons}_s{seed}"

@@ -21,7 +21,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 from datasets import synthetic_dataset  # noqa: E402
-
 from omnimdm import load_config, run  # noqa: E402
 from omnimdm.benchmark_record import peak_rss_mb, write_result  # noqa: E402
 
@@ -69,12 +68,16 @@ def main() -> None:
         folder, recipe = synthetic_dataset(records, seed=args.seed)
         proc = subprocess.run(
             [sys.executable, __file__, "--child", str(folder)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         measured = json.loads(proc.stdout.strip().splitlines()[-1])
         runs.append({"dataset": recipe, **measured})
-        print(f"{recipe['records']:>9,} records: {measured['wall_s']:.1f} s, "
-              f"{measured['rows_per_s']:,} rows/s, peak RSS {measured['peak_rss_mb']:.0f} MB")
+        print(
+            f"{recipe['records']:>9,} records: {measured['wall_s']:.1f} s, "
+            f"{measured['rows_per_s']:,} rows/s, peak RSS {measured['peak_rss_mb']:.0f} MB"
+        )
     write_result(args.out, {"benchmark": "ingest+normalize", "runs": runs})
     print(f"written {args.out}")
 

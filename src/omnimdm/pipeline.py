@@ -229,10 +229,16 @@ def run(
                 if stage == stop_after:
                     break
             if stop_after is not None:
-                store.fail_run(con, run_id, f"partial run: stopped after {stop_after}",
-                               status="partial")
-                return RunResult(run_id=run_id, status="partial", counts=ctx.counts,
-                                 timings=ctx.timings, store_path=str(store.path))
+                store.fail_run(
+                    con, run_id, f"partial run: stopped after {stop_after}", status="partial"
+                )
+                return RunResult(
+                    run_id=run_id,
+                    status="partial",
+                    counts=ctx.counts,
+                    timings=ctx.timings,
+                    store_path=str(store.path),
+                )
             stage = "publish"
             t = time.perf_counter()
             store.publish(

@@ -134,7 +134,7 @@ def test_generic_mapping_with_arbitrary_columns(tmp_path: Path) -> None:
         "birth_date::VARCHAR, phones, source_updated_at::DATE::VARCHAR "
         "FROM norm_customers ORDER BY 1",
     )
-    assert rows[0][:5] == ("L-0001", "MARIA JOSE", "GARCIA", "LOPEZ", "1984-03-14")
+    assert rows[0][:5] == ("L-0001", "Maria Jose", "Garcia", "Lopez", "1984-03-14")
     assert rows[0][5] == ["+34612345678"]
     assert rows[0][6] == "2024-01-02"
 

@@ -159,7 +159,7 @@ def _as_utf8(source: str, path: Path, encoding: str) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f"omnimdm-{source}-", suffix=".utf8")
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out, opener(path, "rb") as raw:  # type: ignore[operator]
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out, opener(path, "rb") as raw:
             decoder = codecs.getincrementaldecoder(codec)(errors="replace")
             while chunk := raw.read(_CHUNK):
                 out.write(decoder.decode(chunk))

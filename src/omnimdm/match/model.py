@@ -51,7 +51,7 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
     _try(
         "prior",
         lambda: linker.training.estimate_probability_two_random_records_match(
-            [block_on("email_match", "surname1_norm"), block_on("national_id")],
+            [block_on("email_match", "surname1_norm"), block_on("national_id_match")],
             recall=tr.prior_recall,
         ),
     )
@@ -61,9 +61,7 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
         # no deterministic matches at all (tiny or very clean data): assume about one
         # duplicate per record rather than letting log(0) break scoring
         records = int(
-            linker._db_api.duckdb_con.sql(  # type: ignore[attr-defined]
-                f"SELECT count(*) FROM {INPUT_TABLE}"
-            ).fetchall()[0][0]
+            linker._db_api.duckdb_con.sql(f"SELECT count(*) FROM {INPUT_TABLE}").fetchall()[0][0]
         )
         settings_obj._probability_two_random_records_match = min(0.5, 1 / max(records, 2))
         log.warning(

@@ -23,16 +23,18 @@ MODEL_COLUMNS = (
     "source",
     "given_name_norm",
     "given_first_norm",
+    "given_names",
     "surname1_norm",
     "surname2_norm",
     "email_match",
-    "phones_match",
+    "mobiles_match",
+    "landlines_match",
     "birth_date",
     "birth_month",
     "birth_day",
     "postcode",
     "city_norm",
-    "national_id",
+    "national_id_match",
 )
 
 
@@ -55,27 +57,60 @@ def comparisons() -> list[Any]:
             cll.ElseLevel(),
         ],
     )
+    given = cl.CustomComparison(
+        output_column_name="given_name",
+        comparison_levels=[
+            cll.NullLevel("given_name_norm"),
+            cll.ExactMatchLevel("given_name_norm", term_frequency_adjustments=True),
+            cll.CustomLevel(
+                "list_has_any(given_names_l, given_names_r)", label_for_charts="nickname"
+            ),
+            cll.JaroWinklerLevel("given_name_norm", 0.92),
+            cll.ExactMatchLevel("given_first_norm"),
+            cll.JaroWinklerLevel("given_name_norm", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+    phones = cl.CustomComparison(
+        output_column_name="phones",
+        comparison_levels=[
+            cll.CustomLevel(
+                "len(mobiles_match_l) + len(landlines_match_l) = 0 OR "
+                "len(mobiles_match_r) + len(landlines_match_r) = 0",
+                label_for_charts="null",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(
+                "len(list_intersect(mobiles_match_l, mobiles_match_r)) > 0",
+                label_for_charts="shared mobile",
+            ),
+            cll.CustomLevel(
+                "len(list_intersect(list_concat(mobiles_match_l, landlines_match_l), "
+                "list_concat(mobiles_match_r, landlines_match_r))) > 0",
+                label_for_charts="shared landline",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
     return [
-        cl.JaroWinklerAtThresholds("given_name_norm", [0.95, 0.85]).configure(
-            term_frequency_adjustments=True
-        ),
+        given,
         cl.JaroWinklerAtThresholds("surname1_norm", [0.95, 0.85]).configure(
             term_frequency_adjustments=True
         ),
         cl.JaroWinklerAtThresholds("surname2_norm", [0.95]),
         cl.ExactMatch("email_match"),
-        cl.ArrayIntersectAtSizes("phones_match", [1]),
+        phones,
         dob,
         cl.ExactMatch("postcode"),
-        cl.ExactMatch("national_id"),
+        cl.ExactMatch("national_id_match"),
     ]
 
 
 def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
     return [
         block_on("email_match"),
-        block_on("phones_match", arrays_to_explode=["phones_match"]),
-        block_on("national_id"),
+        block_on("mobiles_match", arrays_to_explode=["mobiles_match"]),
+        block_on("landlines_match", arrays_to_explode=["landlines_match"]),
+        block_on("national_id_match"),
         block_on("surname1_norm", "birth_date"),
         block_on("given_first_norm", "surname1_norm", "postcode"),
         block_on("given_first_norm", "birth_date"),

@@ -1,89 +1,219 @@
 """Normalize stage: active source records -> ``norm_customers`` (the canonical schema).
 
-Everything is one pass of DuckDB SQL, except phone parsing, which runs phonenumbers once
-per distinct (digits, region). Values carried by many records with conflicting names
-(the shop's own phone, ``noemail@...``) are found from the data, listed in
-``shared_values`` and kept out of blocking and identity comparisons.
+Row-wise work is DuckDB SQL. Python normalizers (names, dates, identifiers, addresses,
+and the unusual phones and e-mails) run once per distinct value (:mod:`distinct_map`) and
+are joined back. Values carried by many records with conflicting names (the shop's own
+phone, ``noemail@...``) are found from the data, listed in ``shared_values`` and kept out
+of the ``*_match`` columns that blocking and identity comparisons use.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 import duckdb
 
 from omnimdm.adapters.ingest import preset_for
 from omnimdm.config import Config
-from omnimdm.normalize.addresses import country_sql, postcode_sql
-from omnimdm.normalize.dates import parse_date_sql, partial_month_day_sql
-from omnimdm.normalize.emails import email_norm_sql
-from omnimdm.normalize.names import (
-    clean_display_sql,
-    fold_sql,
-    split_full_name_sql,
-    split_surnames_sql,
-)
-from omnimdm.normalize.phones import build_phone_lookup, strip_phone_sql
+from omnimdm.normalize import mappers
+from omnimdm.normalize.distinct_map import map_distinct
+from omnimdm.normalize.email_sql import build_email_lookup
+from omnimdm.normalize.names import build_name_tables
+from omnimdm.normalize.phone_sql import build_phone_lookup
+from omnimdm.normalize.values_sql import amount_sql, consent_sql, currency_sql, is_company_sql
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 
 
-def _per_source_case(config: Config, values: dict[str, str], default: str) -> str:
+def _per_source(config: Config, values: dict[str, str], default: str) -> str:
     whens = " ".join(f"WHEN '{name}' THEN {expr}" for name, expr in values.items())
-    return f"CASE source {whens} ELSE {default} END"
+    return f"(CASE source {whens} ELSE {default} END)"
 
 
-def _birth_date_sql(config: Config) -> str:
-    per_source = {
-        s.name: parse_date_sql(
-            "birth_date", preset_for(s).date_formats.get("birth_date", DEFAULT_DATE_FORMATS)
-        )
-        for s in config.sources
-    }
-    parsed = _per_source_case(
-        config, per_source, parse_date_sql("birth_date", DEFAULT_DATE_FORMATS)
+def _lit(text: str | None) -> str:
+    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def _base_sql(config: Config, records: str) -> str:
+    """Trimmed raw fields plus per-source settings, one row per active record."""
+    sources = config.sources
+    region = _per_source(config, {s.name: _lit(s.default_region) for s in sources}, "'ES'")
+    country = _per_source(config, {s.name: _lit(s.country) for s in sources}, "NULL")
+    formats = _per_source(
+        config,
+        {s.name: _lit("|".join(preset_for(s).date_formats.get("birth_date", ()))) for s in sources},
+        "''",
     )
-    # placeholder and impossible birth dates are treated as unknown
-    return (
-        f"CASE WHEN year({parsed}) BETWEEN 1900 AND year(current_date) "
-        f"AND {parsed} <> DATE '1900-01-01' THEN {parsed} END"
-    )
-
-
-def _base_select(config: Config) -> str:
-    full = split_full_name_sql(clean_display_sql("full_name"))
-    last = split_surnames_sql(clean_display_sql("surname"))
-    month_pd, day_pd = partial_month_day_sql("birth_date")
-    region_default = _per_source_case(
-        config, {s.name: f"'{s.default_region}'" for s in config.sources}, "'ES'"
-    )
-    locale_country = (
-        "CASE WHEN upper(locale) LIKE '%-MX' THEN 'MX' WHEN upper(locale) LIKE '%-ES' THEN 'ES' END"
+    locale = (
+        "CASE WHEN upper(locale) LIKE '%-MX' OR upper(locale) LIKE '%_MX' THEN 'MX' "
+        "WHEN upper(locale) LIKE '%-ES' THEN 'ES' END"
     )
     return f"""
-        record_id, source, source_kind, source_record_id, updated_ts AS source_updated_at,
-        coalesce({clean_display_sql("given_name")}, {full["given"]}) AS given_name,
-        coalesce({clean_display_sql("surname1")}, {last["surname1"]}, {full["surname1"]})
-            AS surname1,
-        coalesce({clean_display_sql("surname2")},
-                 CASE WHEN surname IS NOT NULL THEN {last["surname2"]} END,
-                 CASE WHEN surname IS NULL THEN {full["surname2"]} END) AS surname2,
-        {clean_display_sql("full_name")} AS full_name_raw,
-        {clean_display_sql("nickname")} AS nickname,
-        email, {email_norm_sql("email")} AS email_norm,
-        list_filter([{strip_phone_sql("mobile")}, {strip_phone_sql("phone")}],
-                    lambda x: x IS NOT NULL) AS phone_digits,
-        coalesce({country_sql("country")}, {locale_country}) AS country,
-        {region_default} AS default_region,
-        {_birth_date_sql(config)} AS birth_date,
-        {month_pd} AS partial_birth_month, {day_pd} AS partial_birth_day,
-        {clean_display_sql("concat_ws(', ', street, street2)")} AS street,
-        {postcode_sql("postcode")} AS postcode,
-        {clean_display_sql("city")} AS city, {clean_display_sql("region")} AS region,
-        upper(regexp_replace(national_id, '[^0-9A-Za-z]', '', 'g')) AS national_id,
-        loyalty_id
+        SELECT record_id, source, source_kind, source_record_id,
+               updated_ts AS source_updated_at, given_name, surname, surname1, surname2,
+               full_name, nickname, email, phone, mobile, birth_date, street, street2, city,
+               region, postcode, national_id, loyalty_id, company, email_opt_in,
+               email_opt_out, sms_opt_in, total_spent, orders, first_seen, last_seen,
+               coalesce(country, {country}, {locale}) AS country_raw,
+               {region} AS default_region, {formats} AS birth_formats
+        FROM {records} WHERE retired_run IS NULL
+    """
+
+
+def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Country, birth date, national id, postcode, city and street per distinct value."""
+    counts = {
+        "countries": map_distinct(
+            con,
+            distinct_sql="SELECT DISTINCT country_raw FROM nc_base WHERE country_raw IS "
+            "NOT NULL ORDER BY 1",
+            fn=mappers.country,
+            out="nc_country",
+            in_cols=("raw",),
+            out_schema=mappers.COUNTRY,
+        ),
+    }
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE nc_geo AS
+        SELECT b.record_id, c.iso2 AS country, coalesce(c.iso2, b.default_region) AS region_key
+        FROM nc_base b LEFT JOIN nc_country c ON c.raw = b.country_raw
+    """)
+    counts["birth_dates"] = map_distinct(
+        con,
+        distinct_sql="SELECT DISTINCT birth_date, birth_formats FROM nc_base WHERE "
+        "birth_date IS NOT NULL ORDER BY ALL",
+        fn=mappers.birth_date,
+        out="nc_dob",
+        in_cols=("raw", "formats"),
+        out_schema=mappers.BIRTH_DATE,
+    )
+    counts["national_ids"] = map_distinct(
+        con,
+        distinct_sql="SELECT DISTINCT b.national_id, coalesce(g.country, '') FROM nc_base "
+        "b JOIN nc_geo g USING (record_id) WHERE b.national_id IS NOT NULL ORDER BY ALL",
+        fn=mappers.national_id,
+        out="nc_nid",
+        in_cols=("raw", "country"),
+        out_schema=mappers.NATIONAL_ID,
+    )
+    counts["postcodes"] = map_distinct(
+        con,
+        distinct_sql="SELECT DISTINCT b.postcode, g.region_key FROM nc_base b JOIN nc_geo "
+        "g USING (record_id) WHERE b.postcode IS NOT NULL ORDER BY ALL",
+        fn=mappers.postcode,
+        out="nc_pc",
+        in_cols=("raw", "country"),
+        out_schema=mappers.POSTCODE,
+    )
+    counts["cities"] = map_distinct(
+        con,
+        distinct_sql="SELECT DISTINCT city FROM nc_base WHERE city IS NOT NULL ORDER BY 1",
+        fn=mappers.city,
+        out="nc_city",
+        in_cols=("raw",),
+        out_schema=mappers.CITY,
+    )
+    counts["streets"] = map_distinct(
+        con,
+        distinct_sql="SELECT DISTINCT concat_ws(', ', street, street2) FROM nc_base "
+        "WHERE street IS NOT NULL OR street2 IS NOT NULL ORDER BY 1",
+        fn=mappers.street,
+        out="nc_street",
+        in_cols=("raw",),
+        out_schema=mappers.STREET,
+    )
+    return counts
+
+
+def _phones(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = build_phone_lookup(
+        con,
+        "SELECT b.mobile AS raw, g.region_key AS region FROM nc_base b JOIN nc_geo g "
+        "USING (record_id) UNION ALL SELECT b.phone, g.region_key FROM nc_base b JOIN nc_geo "
+        "g USING (record_id)",
+        "nc_phone_lookup",
+    )
+    # one row per (record, number): mobiles are personal, fixed lines household; Mexican
+    # numbers are 'either' and count as personal when typed into a mobile field
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE nc_phones AS
+        WITH numbers AS (
+            SELECT b.record_id, b.mobile AS raw, 'mobile' AS field, g.region_key FROM nc_base b
+            JOIN nc_geo g USING (record_id) WHERE b.mobile IS NOT NULL
+            UNION ALL
+            SELECT b.record_id, b.phone, 'phone', g.region_key FROM nc_base b
+            JOIN nc_geo g USING (record_id) WHERE b.phone IS NOT NULL
+        )
+        SELECT n.record_id,
+               list_distinct(list(l.e164 ORDER BY n.field, l.e164)) AS phones,
+               list_distinct(list(l.e164 ORDER BY l.e164) FILTER (l.phone_type = 'mobile'
+                   OR (l.phone_type = 'either' AND n.field = 'mobile'))) AS mobiles,
+               list_distinct(list(l.e164 ORDER BY l.e164) FILTER (l.phone_type = 'fixed'
+                   OR l.phone_type = 'unknown' OR (l.phone_type = 'either'
+                   AND n.field = 'phone'))) AS landlines,
+               list(DISTINCT l.reason) FILTER (l.reason IS NOT NULL) AS phone_reasons
+        FROM numbers n JOIN nc_phone_lookup l ON l.raw = n.raw AND l.region = n.region_key
+        GROUP BY n.record_id
+    """)
+    return counts
+
+
+def _final_sql(config: Config, out: str) -> str:
+    sources = config.sources
+    amount = {s.name: amount_sql("b.total_spent", s.decimal_separator) for s in sources}
+    currency_cases = " ".join(
+        f"WHEN '{s.name}' THEN {currency_sql('b.total_spent', s.currency, 'g.country')}"
+        for s in sources
+    )
+    return f"""
+        CREATE TABLE {out} AS
+        SELECT b.record_id, b.source, b.source_kind, b.source_record_id, b.source_updated_at,
+               p.given_name, p.surname1, p.surname2,
+               nullif(concat_ws(' ', p.given_name, p.surname1, p.surname2), '') AS full_name,
+               b.nickname,
+               gk.given_norm AS given_name_norm, gk.given_first AS given_first_norm,
+               coalesce(gk.given_set, []) AS given_names, gk.given_ph AS given_phonetic,
+               k1.surname_norm AS surname1_norm, k1.surname_ph AS surname1_phonetic,
+               k2.surname_norm AS surname2_norm, k2.surname_ph AS surname2_phonetic,
+               b.email, e.email_norm, coalesce(e.email_corrected, false) AS email_corrected,
+               e.email_reason,
+               coalesce(ph.phones, []) AS phones, coalesce(ph.mobiles, []) AS mobiles,
+               coalesce(ph.landlines, []) AS landlines, ph.phone_reasons,
+               make_date(d.year, d.month, d.day) AS birth_date, d.year AS birth_year,
+               d.month AS birth_month, d.day AS birth_day,
+               CASE WHEN b.birth_date IS NOT NULL THEN d.reason END AS birth_date_reason,
+               n.id_value AS national_id, n.id_kind AS national_id_kind,
+               coalesce(n.id_valid, false) AS national_id_valid, b.loyalty_id,
+               nullif(concat_ws(', ', b.street, b.street2), '') AS street,
+               st.street_type, st.street_name, st.street_number, st.floor_door,
+               pc.pc AS postcode, ct.city_display AS city, ct.city_norm, b.region, g.country,
+               {consent_sql("b.email_opt_in", "b.email_opt_out")} AS email_consent,
+               {consent_sql("b.sms_opt_in")} AS sms_consent,
+               {_per_source(config, amount, "NULL")} AS total_spent,
+               CASE source {currency_cases} END AS currency,
+               TRY_CAST(b.orders AS INTEGER) AS orders,
+               TRY_CAST(b.first_seen AS DATE) AS first_seen,
+               TRY_CAST(b.last_seen AS DATE) AS last_seen,
+               b.company,
+               {is_company_sql("concat_ws(' ', b.given_name, b.surname, b.full_name)")}
+                   AS is_company
+        FROM nc_base b
+        JOIN nc_geo g USING (record_id)
+        LEFT JOIN nm_parts p USING (record_id)
+        LEFT JOIN nm_given_keys gk ON gk.display = p.given_name
+        LEFT JOIN nm_surname_keys k1 ON k1.display = p.surname1
+        LEFT JOIN nm_surname_keys k2 ON k2.display = p.surname2
+        LEFT JOIN nc_email e ON e.email = b.email
+        LEFT JOIN nc_phones ph USING (record_id)
+        LEFT JOIN nc_dob d ON d.raw = b.birth_date AND d.formats = b.birth_formats
+        LEFT JOIN nc_nid n ON n.raw = b.national_id AND n.country = coalesce(g.country, '')
+        LEFT JOIN nc_pc pc ON pc.raw = b.postcode AND pc.country = g.region_key
+        LEFT JOIN nc_city ct ON ct.raw = b.city
+        LEFT JOIN nc_street st ON st.raw = concat_ws(', ', b.street, b.street2)
+        ORDER BY b.record_id
     """
 
 
@@ -97,61 +227,63 @@ def normalize(
     timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
     """Build the run's canonical table ``out`` from the active rows of ``records``."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE nc_base AS SELECT {_base_select(config)} "
-        f"FROM {records} WHERE retired_run IS NULL"
-    )
-    distinct_phones = build_phone_lookup(
-        con,
-        "SELECT DISTINCT d, coalesce(country, default_region) FROM "
-        "(SELECT unnest(phone_digits) AS d, country, default_region FROM nc_base) ORDER BY ALL",
-        "phone_lookup",
-    )
-    con.execute(f"""
-        CREATE TABLE {out} AS
-        WITH phones AS (
-            SELECT b.record_id,
-                   list(l.e164 ORDER BY p.pos) FILTER (l.e164 IS NOT NULL) AS phones
-            FROM nc_base b,
-                 LATERAL (SELECT unnest(b.phone_digits) AS d,
-                                 generate_subscripts(b.phone_digits, 1) AS pos) p
-            JOIN phone_lookup l
-              ON l.digits = p.d AND l.region = coalesce(b.country, b.default_region)
-            GROUP BY b.record_id
-        )
-        SELECT b.* EXCLUDE (phone_digits, default_region, partial_birth_month,
-                            partial_birth_day),
-               {clean_display_sql("concat_ws(' ', b.given_name, b.surname1, b.surname2)")}
-                   AS full_name,
-               {fold_sql("b.given_name")} AS given_name_norm,
-               split_part({fold_sql("b.given_name")}, ' ', 1) AS given_first_norm,
-               {fold_sql("b.surname1")} AS surname1_norm,
-               {fold_sql("b.surname2")} AS surname2_norm,
-               coalesce(month(b.birth_date), b.partial_birth_month) AS birth_month,
-               coalesce(day(b.birth_date), b.partial_birth_day) AS birth_day,
-               year(b.birth_date) AS birth_year,
-               coalesce(list_distinct(p.phones), []) AS phones,
-               {fold_sql("b.city")} AS city_norm
-        FROM nc_base b LEFT JOIN phones p USING (record_id)
-        ORDER BY b.record_id
-    """)
-    shared = _flag_shared_values(con, config, out, shared_out)
-    con.execute("DROP TABLE IF EXISTS nc_base")
-    con.execute("DROP TABLE IF EXISTS phone_lookup")
-    rows = int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
-    log.info(
-        "normalized %d records (%d distinct phones parsed, %d shared values)",
-        rows,
-        distinct_phones,
-        shared,
-    )
-    return {"records": rows, "distinct_phones_parsed": distinct_phones, "shared_values": shared}
+    timings = timings if timings is not None else {}
+    counts: dict[str, int] = {}
+
+    def step(name: str, started: float) -> None:
+        timings[f"normalize.{name}"] = round(time.perf_counter() - started, 3)
+
+    t = time.perf_counter()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE nc_base AS {_base_sql(config, records)}")
+    step("base", t)
+    t = time.perf_counter()
+    counts.update({f"distinct_{k}": v for k, v in build_name_tables(con, "nc_base").items()})
+    step("names", t)
+    t = time.perf_counter()
+    counts.update({f"distinct_{k}": v for k, v in _map_simple_fields(con).items()})
+    step("fields", t)
+    t = time.perf_counter()
+    counts.update(_phones(con))
+    step("phones", t)
+    t = time.perf_counter()
+    counts.update(build_email_lookup(con, "SELECT email FROM nc_base", "nc_email"))
+    step("emails", t)
+    t = time.perf_counter()
+    con.execute(_final_sql(config, out))
+    step("assemble", t)
+    t = time.perf_counter()
+    counts["shared_values"] = _flag_shared_values(con, config, out, shared_out)
+    step("shared_values", t)
+    for table in (
+        "nc_base",
+        "nc_geo",
+        "nc_country",
+        "nc_dob",
+        "nc_nid",
+        "nc_pc",
+        "nc_city",
+        "nc_street",
+        "nc_phones",
+        "nc_phone_lookup",
+        "nc_email",
+        "nm_given",
+        "nm_surnames",
+        "nm_full",
+        "nm_parts",
+        "nm_given_keys",
+        "nm_surname_keys",
+    ):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    counts["records"] = int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
+    counts["distinct_phones_parsed"] = counts.get("distinct_phones", 0)
+    log.info("normalized %d records", counts["records"])
+    return counts
 
 
 def _flag_shared_values(
     con: duckdb.DuckDBPyConnection, config: Config, table: str, shared_out: str
 ) -> int:
-    """Find emails/phones carried by many records with conflicting names; mask them."""
+    """Find emails/phones/ids carried by many records with conflicting names; mask them."""
     k = config.normalize.shared_value_max_records
     con.execute(
         f"""
@@ -163,6 +295,10 @@ def _flag_shared_values(
             UNION ALL
             SELECT 'phone', unnest(phones), record_id, surname1_norm || '|' || given_first_norm
             FROM {table}
+            UNION ALL
+            SELECT 'national_id', national_id, record_id,
+                   surname1_norm || '|' || given_first_norm
+            FROM {table} WHERE national_id IS NOT NULL
         )
         SELECT field, value, count(DISTINCT record_id) AS records,
                count(DISTINCT who) AS distinct_names
@@ -172,15 +308,21 @@ def _flag_shared_values(
     """,
         {"k": k},
     )
-    shared: dict[str, list[str]] = {"email": [], "phone": []}
+    shared: dict[str, list[str]] = {"email": [], "phone": [], "national_id": []}
     for field, value in con.sql(f"SELECT field, value FROM {shared_out}").fetchall():
         shared[field].append(value)
     con.execute(f"ALTER TABLE {table} ADD COLUMN email_match VARCHAR")
-    con.execute(f"ALTER TABLE {table} ADD COLUMN phones_match VARCHAR[]")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN mobiles_match VARCHAR[]")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN landlines_match VARCHAR[]")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN national_id_match VARCHAR")
     con.execute(
-        f"UPDATE {table} SET email_match = CASE WHEN list_contains($emails, email_norm) "
-        "THEN NULL ELSE email_norm END, "
-        "phones_match = list_filter(phones, lambda x: NOT list_contains($phones, x))",
-        {"emails": shared["email"], "phones": shared["phone"]},
+        f"UPDATE {table} SET "
+        "email_match = CASE WHEN list_contains($emails, email_norm) THEN NULL "
+        "ELSE email_norm END, "
+        "mobiles_match = list_filter(mobiles, lambda x: NOT list_contains($phones, x)), "
+        "landlines_match = list_filter(landlines, lambda x: NOT list_contains($phones, x)), "
+        "national_id_match = CASE WHEN national_id_valid AND NOT list_contains($ids, "
+        "national_id) THEN national_id END",
+        {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]},
     )
     return int(con.sql(f"SELECT count(*) FROM {shared_out}").fetchall()[0][0])

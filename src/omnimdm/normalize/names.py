@@ -1,56 +1,85 @@
-"""Name normalization as SQL expressions (set-based over the whole table).
+"""Names, set-based: parse each distinct given-name, surname and full-name value once.
 
-Display forms keep accents and case (trimmed, whitespace collapsed); comparison forms are
-lower-case, accent-folded and stripped of everything but letters and single spaces.
+Display forms (accents and case kept, ALL CAPS properly cased, ``Mª`` expanded) come from
+:mod:`name_parsing`; comparison keys (folded, first given token, nickname-resolved set,
+Spanish phonetic key) are computed once per distinct display value.
 """
 
 from __future__ import annotations
 
+import duckdb
 
-def clean_display_sql(expr: str) -> str:
-    """Trim and collapse whitespace; keep case and accents for display."""
-    return f"nullif(trim(regexp_replace({expr}, '\\s+', ' ', 'g')), '')"
-
-
-def fold_sql(expr: str) -> str:
-    """Comparison form: lower-case, accents removed, only letters and single spaces."""
-    folded = f"lower(strip_accents({expr}))"
-    letters = f"regexp_replace({folded}, '[^a-z ]+', ' ', 'g')"
-    return f"nullif(trim(regexp_replace({letters}, '\\s+', ' ', 'g')), '')"
+from omnimdm.normalize import mappers
+from omnimdm.normalize.distinct_map import map_distinct
 
 
-def split_full_name_sql(full: str) -> dict[str, str]:
-    """Split a one-field full name into given name(s), surname 1 and surname 2 (display).
-
-    ``"GARCIA LOPEZ, MARIA JOSE"`` puts surnames first; otherwise the last two tokens are
-    the two surnames when there are three or more tokens, the last one when there are two.
-    """
-    has_comma = f"contains({full}, ',')"
-    before = f"trim(split_part({full}, ',', 1))"
-    after = f"trim(split_part({full}, ',', 2))"
-    toks = f"string_split({full}, ' ')"
-    n = f"len({toks})"
-    given_nc = (
-        f"CASE WHEN {n} <= 2 THEN {toks}[1] WHEN {n} = 3 THEN {toks}[1] "
-        f"ELSE array_to_string({toks}[1:{n} - 2], ' ') END"
-    )
-    s1_nc = f"CASE WHEN {n} = 1 THEN NULL WHEN {n} = 2 THEN {toks}[2] ELSE {toks}[{n} - 1] END"
-    s2_nc = f"CASE WHEN {n} >= 3 THEN {toks}[{n}] END"
-    btoks = f"string_split({before}, ' ')"
-    return {
-        "given": f"CASE WHEN {has_comma} THEN {after} ELSE {given_nc} END",
-        "surname1": f"CASE WHEN {has_comma} THEN {btoks}[1] ELSE {s1_nc} END",
-        "surname2": (
-            f"CASE WHEN {has_comma} THEN nullif(array_to_string({btoks}[2:], ' '), '') "
-            f"ELSE {s2_nc} END"
+def build_name_tables(con: duckdb.DuckDBPyConnection, base: str) -> dict[str, int]:
+    """From ``base`` (given_name, surname, surname1, surname2, full_name raw) build temp
+    tables ``nm_given``, ``nm_surnames``, ``nm_full``, ``nm_given_keys``, ``nm_surname_keys``
+    and ``nm_parts`` (record_id -> display given / surname1 / surname2)."""
+    counts = {
+        "given": map_distinct(
+            con,
+            distinct_sql=f"SELECT DISTINCT given_name FROM {base} "
+            "WHERE given_name IS NOT NULL ORDER BY 1",
+            fn=mappers.given_display,
+            out="nm_given",
+            in_cols=("raw",),
+            out_schema=mappers.GIVEN_DISPLAY,
+        ),
+        "surnames": map_distinct(
+            con,
+            distinct_sql=f"SELECT DISTINCT surname FROM {base} "
+            "WHERE surname IS NOT NULL ORDER BY 1",
+            fn=mappers.surnames_display,
+            out="nm_surnames",
+            in_cols=("raw",),
+            out_schema=mappers.SURNAMES_DISPLAY,
+        ),
+        "full_names": map_distinct(
+            con,
+            distinct_sql=f"SELECT DISTINCT full_name FROM {base} WHERE full_name IS NOT "
+            "NULL AND (given_name IS NULL OR (surname IS NULL AND surname1 IS NULL)) ORDER BY 1",
+            fn=mappers.full_name_parts,
+            out="nm_full",
+            in_cols=("raw",),
+            out_schema=mappers.FULL_NAME_PARTS,
         ),
     }
-
-
-def split_surnames_sql(surname: str) -> dict[str, str]:
-    """Split a last-name column holding one or two surnames (``García López``)."""
-    toks = f"string_split({surname}, ' ')"
-    return {
-        "surname1": f"{toks}[1]",
-        "surname2": f"nullif(array_to_string({toks}[2:], ' '), '')",
-    }
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE nm_parts AS
+        SELECT b.record_id,
+               coalesce(g.given_display, f.f_given) AS given_name,
+               coalesce(s1.given_display, s.s1_display, f.f_s1) AS surname1,
+               coalesce(s2.given_display,
+                        CASE WHEN b.surname IS NOT NULL THEN s.s2_display END,
+                        CASE WHEN b.surname IS NULL AND b.surname1 IS NULL THEN f.f_s2 END)
+                   AS surname2
+        FROM {base} b
+        LEFT JOIN nm_given g ON g.raw = b.given_name
+        LEFT JOIN nm_surnames s ON s.raw = b.surname
+        LEFT JOIN nm_full f ON f.raw = b.full_name
+             AND (b.given_name IS NULL OR (b.surname IS NULL AND b.surname1 IS NULL))
+        LEFT JOIN nm_given s1 ON s1.raw = b.surname1
+        LEFT JOIN nm_given s2 ON s2.raw = b.surname2
+    """)
+    # surname1/surname2 given as separate columns reuse the given-name display mapping
+    counts["given_keys"] = map_distinct(
+        con,
+        distinct_sql="SELECT DISTINCT given_name FROM nm_parts WHERE given_name IS NOT "
+        "NULL ORDER BY 1",
+        fn=mappers.given_keys,
+        out="nm_given_keys",
+        in_cols=("display",),
+        out_schema=mappers.GIVEN_KEYS,
+    )
+    counts["surname_keys"] = map_distinct(
+        con,
+        distinct_sql="SELECT DISTINCT s FROM (SELECT surname1 AS s FROM nm_parts UNION "
+        "SELECT surname2 FROM nm_parts) WHERE s IS NOT NULL ORDER BY 1",
+        fn=mappers.surname_keys,
+        out="nm_surname_keys",
+        in_cols=("display",),
+        out_schema=mappers.SURNAME_KEYS,
+    )
+    return counts

@@ -13,9 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import duckdb
 import phonenumbers
 from phonenumbers import PhoneMetadata
 
+from omnimdm.normalize import mappers
+from omnimdm.normalize.distinct_map import map_distinct
+
+#: numbers whose last 8 digits repeat one digit are placeholders (``600000000``): slow path
+_REPEATED = "|".join(f"{d}{{8}}" for d in range(10))
 #: phone types by the metadata descriptor that matches (checked in this order)
 _OTHER_TYPES = (
     "toll_free",
@@ -160,3 +166,43 @@ def fast_path_sql(distinct_table: str, regions: Iterable[str]) -> str:
                phone_type
         FROM typed
     """
+
+
+def build_phone_lookup(con: duckdb.DuckDBPyConnection, values_sql: str, out: str) -> dict[str, int]:
+    """Lookup ``out`` (raw, region, e164, phone_type, reason) for every distinct
+    ``(raw, region)`` of ``values_sql``: SQL fast path first, phonenumbers for the rest."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE phone_distinct AS SELECT DISTINCT raw, region, "
+        f"{strip_phone_sql('raw')} AS digits, "
+        "regexp_full_match(raw, '[\\s0-9+()./''-]+') AS clean "
+        f"FROM ({values_sql}) WHERE raw IS NOT NULL"
+    )
+    regions = [r[0] for r in con.sql("SELECT DISTINCT region FROM phone_distinct").fetchall()]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE phone_clean AS SELECT DISTINCT digits, region "
+        "FROM phone_distinct WHERE clean AND digits IS NOT NULL"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE phone_fast AS SELECT * FROM "
+        f"({fast_path_sql('phone_clean', regions)}) WHERE e164 IS NOT NULL "
+        f"AND NOT regexp_full_match(right(e164, 8), '{_REPEATED}')"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT d.raw, d.region, f.e164, f.phone_type, "
+        "NULL::VARCHAR AS reason FROM phone_distinct d JOIN phone_fast f "
+        "ON d.clean AND f.digits = d.digits AND f.region = d.region"
+    )
+    slow = map_distinct(
+        con,
+        distinct_sql=f"SELECT raw, region FROM phone_distinct ANTI JOIN {out} "
+        "USING (raw, region) ORDER BY ALL",
+        fn=mappers.phone,
+        out="phone_slow",
+        in_cols=("raw", "region"),
+        out_schema=mappers.PHONE,
+    )
+    con.execute(f"INSERT INTO {out} SELECT * FROM phone_slow")
+    for t in ("phone_distinct", "phone_clean", "phone_fast", "phone_slow"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    total = int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
+    return {"distinct_phones": total, "phones_by_python": slow}

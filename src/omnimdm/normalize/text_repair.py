@@ -7,9 +7,10 @@ format characters, collapses whitespace and trims.  It is pure, total and idempo
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import ftfy
@@ -29,41 +30,39 @@ _MOJIBAKE = re.compile(
 # Other things ftfy repairs in non-ASCII text: C1 controls, HTML entities, curly quotes,
 # ligatures, terminal escapes.
 _FTFY_OTHER = re.compile("[\x80-\x9f&\x1b\u2018\u2019\u201a\u201b\u201c\u201d\ufb00-\ufb06]")
-_ORDINAL_IN = str.maketrans({"\u00aa": "\ue000", "\u00ba": "\ue001"})
-_ORDINAL_OUT = str.maketrans({"\ue000": "\u00aa", "\ue001": "\u00ba"})
 
 
-def _ftfy(s: str) -> str:
-    """Run ftfy only when the text could need it (ftfy costs ~15 us; most values are clean)."""
+def _needs_ftfy(s: str) -> bool:
+    """Whether ftfy could change ``s`` (it costs ~15 us; most values are clean)."""
     if s.isascii():
-        if "&" not in s and "\x1b" not in s:
-            return s
-    elif not (_MOJIBAKE.search(s) or _FTFY_OTHER.search(s)):
-        return s
-    try:
-        return ftfy.fix_text(s, normalization="NFC")
-    except Exception:  # ftfy must never make a normalizer raise
-        return s
+        return "&" in s or "\x1b" in s
+    return bool(_MOJIBAKE.search(s) or _FTFY_OTHER.search(s))
 
 
 def _repair_once(s: str, keep_ordinals: bool) -> str:
     """One pass of the repair pipeline (see ``repair_text``)."""
-    s = _ftfy(s)
-    s = _INVISIBLE.sub("", s)
+    if _needs_ftfy(s):
+        with contextlib.suppress(Exception):  # ftfy must never make a normalizer raise
+            s = ftfy.fix_text(s, normalization="NFC")
+    if not s.isprintable():  # isprintable() is False for any control/format/odd space
+        s = _INVISIBLE.sub("", s)
     if not s.isascii():
-        if keep_ordinals:
-            s = s.translate(_ORDINAL_IN)
+        protect = keep_ordinals and ("\u00aa" in s or "\u00ba" in s)
+        if protect:
+            s = s.replace("\u00aa", "\ue000").replace("\u00ba", "\ue001")
         s = unicodedata.normalize("NFKC", s)
-        if keep_ordinals:
-            s = s.translate(_ORDINAL_OUT)
-    return _SPACES.sub(" ", s).strip()
+        if protect:
+            s = s.replace("\ue000", "\u00aa").replace("\ue001", "\u00ba")
+    if "  " in s or not s.isprintable():
+        s = _SPACES.sub(" ", s)
+    return s.strip()
 
 
 def repair_text(s: str | None, *, keep_ordinals: bool = False) -> str | None:
     """Repair one raw text value; ``None`` or blank -> ``None``.
 
     Steps: ftfy ``fix_text`` (mojibake such as ``GarcÃ­a`` -> ``García``, HTML entities,
-    curly quotes), removal of control/NUL/invisible characters, Unicode NFKC, whitespace
+    curly quotes; skipped when no character ftfy could act on is present), removal of control/NUL/invisible characters, Unicode NFKC, whitespace
     collapsed to single spaces, trimmed.  ``keep_ordinals=True`` keeps the Spanish ordinal
     indicators ``ª``/``º`` (NFKC would turn them into ``a``/``o``) so that callers can read
     ``Mª``, ``3º``, ``Pº`` themselves.  Never raises; ``repair_text(repair_text(x)) ==
@@ -71,13 +70,29 @@ def repair_text(s: str | None, *, keep_ordinals: bool = False) -> str | None:
     """
     if not s:
         return None
+    if s.isascii() and s.isprintable() and "&" not in s and "  " not in s:
+        t = s.strip()  # fast path: clean ASCII only needs trimming
+        return t or None
+    if len(s) <= _CACHE_MAX_LEN:
+        return _repair_cached(s, keep_ordinals)
+    return _repair(s, keep_ordinals)
+
+
+def _repair(s: str, keep_ordinals: bool) -> str | None:
+    """Repeat the repair pass until it reaches a fixed point (at most three passes)."""
     prev = s
-    for _ in range(3):  # ftfy/NFKC may expose one more fix; stop at the fixed point
+    for _ in range(3):
         out = _repair_once(prev, keep_ordinals)
-        if out == prev:
-            break
+        # a pass is final unless it left something ftfy could still fix (ftfy/NFKC may
+        # expose one more layer of mojibake): stop at the fixed point
+        if out == prev or not _needs_ftfy(out):
+            return out or None
         prev = out
     return prev or None
+
+
+_CACHE_MAX_LEN = 256
+_repair_cached = lru_cache(maxsize=65536)(_repair)
 
 
 @cache

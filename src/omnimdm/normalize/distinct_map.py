@@ -1,0 +1,71 @@
+"""Apply a pure Python normalizer set-based: once per distinct value, results as a table.
+
+The per-row work stays in DuckDB (a join); Python sees each distinct value once. With
+many distinct values the work is split over worker processes (the machine has 2 cores).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+#: below this many distinct values a process pool costs more than it saves
+PARALLEL_MIN_VALUES = 60_000
+
+Mapper = Callable[..., tuple[Any, ...]]
+
+
+def _apply(fn: Mapper, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [fn(*row) for row in rows]
+
+
+def _workers() -> int:
+    env = os.environ.get("OMNIMDM_WORKERS")
+    if env and env.isdigit():
+        return max(1, int(env))
+    return min(2, os.cpu_count() or 1)
+
+
+def map_distinct(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    distinct_sql: str,
+    fn: Mapper,
+    out: str,
+    in_cols: Sequence[str],
+    out_schema: pa.Schema,
+    params: dict[str, object] | None = None,
+) -> int:
+    """Run ``fn(*key)`` for each row of ``distinct_sql``; write (key..., result...) to ``out``.
+
+    ``fn`` must be a module-level function (picklable) returning a tuple matching
+    ``out_schema``. Returns the number of distinct keys mapped.
+    """
+    rows = con.sql(distinct_sql, params=params).fetchall()
+    workers = _workers()
+    if len(rows) >= PARALLEL_MIN_VALUES and workers > 1:
+        size = -(-len(rows) // workers)
+        chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = [r for part in pool.map(_apply, [fn] * len(chunks), chunks) for r in part]
+    else:
+        results = _apply(fn, rows)
+    columns: dict[str, list[Any]] = {c: [r[i] for r in rows] for i, c in enumerate(in_cols)}
+    for j, name in enumerate(out_schema.names):
+        columns[name] = [r[j] for r in results]
+    key_fields = [pa.field(c, pa.string()) for c in in_cols]
+    table = pa.table(columns, schema=pa.schema(key_fields + list(out_schema)))
+    view = f"{out}_arrow"
+    con.register(view, table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {view}")
+    con.unregister(view)
+    log.debug("mapped %d distinct values into %s (%d workers)", len(rows), out, workers)
+    return len(rows)
