@@ -54,7 +54,7 @@ _INVALID = EmailResult(None, False, False, "invalid_syntax")
 
 
 @cache
-def _domains() -> dict[str, frozenset[str]]:
+def known_domains() -> dict[str, frozenset[str]]:
     """Known domain -> its rule flags (``plus``, ``dots``, ``fuzzy``)."""
     return {
         row[0]: frozenset(f for f in row[1].split(",") if f not in {"", "-"})
@@ -69,7 +69,7 @@ def _typos() -> dict[str, str]:
 
 
 @cache
-def _placeholders() -> dict[str, frozenset[str]]:
+def placeholder_lists() -> dict[str, frozenset[str]]:
     """Placeholder kind (``local``/``domain``/``text``) -> values."""
     out: dict[str, set[str]] = {"local": set(), "domain": set(), "text": set()}
     for row in read_data_lines("email_placeholders.tsv"):
@@ -78,11 +78,11 @@ def _placeholders() -> dict[str, frozenset[str]]:
 
 
 @lru_cache(maxsize=16384)
-def _correct_domain(domain: str) -> tuple[str, bool]:
+def correct_domain(domain: str) -> tuple[str, bool]:
     """(canonical domain, corrected?) for a syntactically valid domain."""
     if domain == "googlemail.com":
         return "gmail.com", False
-    known = _domains()
+    known = known_domains()
     if domain in known:
         return domain, False
     fixed = _typos().get(domain)
@@ -104,7 +104,9 @@ def _clean(s: str) -> tuple[str, bool]:
         t = m.group(1)
     if t.startswith("mailto:"):
         t = t[7:]
-    t = _AROUND_AT_DOT.sub(r"\1", t.strip(_EDGE_JUNK))
+    t = t.strip(_EDGE_JUNK)
+    if " " in t or not t.isascii():
+        t = _AROUND_AT_DOT.sub(r"\1", t)
     if t.count("@") > 1:
         t = next((p for p in _SEPARATORS.split(t) if "@" in p), t).strip(_EDGE_JUNK)
     local, at, domain = t.rpartition("@")
@@ -119,7 +121,7 @@ def _clean(s: str) -> tuple[str, bool]:
 
 def _is_placeholder(local: str, domain: str) -> bool:
     """Placeholder local part / domain, a single repeated character, or ``x@x.com``."""
-    ph = _placeholders()
+    ph = placeholder_lists()
     key = _ALNUM.sub("", local)
     label = domain.split(".")[0]
     return (
@@ -146,7 +148,7 @@ def normalize_email(s: str | None) -> EmailResult:
     local, at, domain = t.rpartition("@")
     if not at:
         key = _ALNUM.sub("", t)
-        return _PLACEHOLDER if not key or key in _placeholders()["text"] else _INVALID
+        return _PLACEHOLDER if not key or key in placeholder_lists()["text"] else _INVALID
     if (
         not t.isascii()
         or len(local) > 64
@@ -155,8 +157,8 @@ def normalize_email(s: str | None) -> EmailResult:
         or not _DOMAIN.fullmatch(domain)
     ):
         return _INVALID
-    domain, typo = _correct_domain(domain)
-    flags = _domains().get(domain, frozenset())
+    domain, typo = correct_domain(domain)
+    flags = known_domains().get(domain, frozenset())
     if "plus" in flags:
         local = local.split("+", 1)[0]
     if "dots" in flags:

@@ -14,10 +14,10 @@ import duckdb
 import pyarrow as pa
 
 from omnimdm.normalize.email_rules import (
-    _correct_domain,
-    _domains,
-    _placeholders,
+    correct_domain,
+    known_domains,
     normalize_email,
+    placeholder_lists,
 )
 
 #: the plain shape the SQL path accepts (a strict subset of what Python accepts)
@@ -27,9 +27,9 @@ _LOCAL_OK = r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*"
 
 def _domain_rows(domains: list[str]) -> pa.Table:
     canon, corrected, plus, dots = [], [], [], []
-    known = _domains()
+    known = known_domains()
     for d in domains:
-        c, fixed = _correct_domain(d)
+        c, fixed = correct_domain(d)
         flags = known.get(c, frozenset())
         canon.append(c)
         corrected.append(fixed)
@@ -67,7 +67,7 @@ def build_email_lookup(con: duckdb.DuckDBPyConnection, values_sql: str, out: str
     )
     domains = [r[0] for r in con.sql("SELECT DISTINCT domain FROM email_plain").fetchall()]
     con.register("email_domains_arrow", _domain_rows(domains))
-    ph = _placeholders()
+    ph = placeholder_lists()
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE email_fast AS
         WITH folded AS (

@@ -62,11 +62,12 @@ def repair_text(s: str | None, *, keep_ordinals: bool = False) -> str | None:
     """Repair one raw text value; ``None`` or blank -> ``None``.
 
     Steps: ftfy ``fix_text`` (mojibake such as ``GarcÃ­a`` -> ``García``, HTML entities,
-    curly quotes; skipped when no character ftfy could act on is present), removal of control/NUL/invisible characters, Unicode NFKC, whitespace
-    collapsed to single spaces, trimmed.  ``keep_ordinals=True`` keeps the Spanish ordinal
-    indicators ``ª``/``º`` (NFKC would turn them into ``a``/``o``) so that callers can read
-    ``Mª``, ``3º``, ``Pº`` themselves.  Never raises; ``repair_text(repair_text(x)) ==
-    repair_text(x)``.
+    curly quotes; skipped when no character ftfy could act on is present), removal of
+    control/NUL/invisible characters, Unicode NFKC, whitespace collapsed to single spaces,
+    trimmed.  ``keep_ordinals=True`` keeps the Spanish ordinal indicators ``ª``/``º``
+    (NFKC would turn them into ``a``/``o``) so that callers can read ``Mª``, ``3º``, ``Pº``
+    themselves.  Results for values up to 256 characters are cached.  Never raises;
+    ``repair_text(repair_text(x)) == repair_text(x)``.
     """
     if not s:
         return None
