@@ -62,7 +62,8 @@ def preset_for(source: SourceConfig) -> Preset:
 def create_ingest_tables(con: duckdb.DuckDBPyConnection, ingest: str, rejects: str) -> None:
     fields = ", ".join(f"{c} VARCHAR" for c in FIELD_COLUMNS)
     con.execute(
-        f"CREATE TABLE {ingest} (source VARCHAR, source_kind VARCHAR, source_record_id VARCHAR,"
+        f"CREATE TEMP TABLE {ingest} (source VARCHAR, source_kind VARCHAR, "
+        "source_record_id VARCHAR,"
         f" record_id BIGINT, row_ordinal BIGINT, content_hash VARCHAR, raw JSON,"
         f" updated_ts TIMESTAMP, {fields})"
     )
@@ -197,10 +198,9 @@ def ingest_source(
     )
     con.execute(f"DELETE FROM {mapped} WHERE problem IS NOT NULL")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT *, {_updated_ts_expr(preset)} AS "
-        "updated_ts, row_number() OVER (PARTITION BY source_record_id "
-        f"ORDER BY {_updated_ts_expr(preset)} DESC NULLS LAST, row_ordinal DESC) AS dup_rank "
-        f"FROM {mapped}"
+        f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT *, row_number() OVER (PARTITION BY "
+        "source_record_id ORDER BY updated_ts DESC NULLS LAST, row_ordinal DESC) AS dup_rank "
+        f"FROM (SELECT *, {_updated_ts_expr(preset)} AS updated_ts FROM {mapped})"
     )
     con.execute(
         f"INSERT INTO {rejects} SELECT $src, row_ordinal, NULL, CASE WHEN source_record_id "

@@ -190,14 +190,17 @@ def _read_csv(
         "FROM omnimdm_csv_errors GROUP BY line ORDER BY line"
     )
     # Accepted rows get their data-row ordinal back: the k-th accepted row comes after
-    # every rejected row j (1-based, ordinal r_j) with r_j - j < k.
+    # every rejected row j (1-based, ordinal r_j) with r_j - j < k (an ASOF join finds
+    # the last such j, which is their count).
     con.execute(
         f"CREATE TEMP TABLE {quote_ident(table)} AS "
-        f"WITH rj AS (SELECT row_ordinal - row_number() OVER (ORDER BY row_ordinal) AS gap "
-        f"FROM {quote_ident(rejects)}) "
-        f"SELECT rowid + 1 + (SELECT count(*) FROM rj WHERE rj.gap < t.rowid + 1) "
-        f"AS row_ordinal, to_json(t)::VARCHAR AS {RAW}, t.* "
-        f"FROM {quote_ident(table + '_in')} t ORDER BY t.rowid"
+        f"WITH rj AS (SELECT gap, max(j) AS j FROM (SELECT row_ordinal - row_number() OVER "
+        f"(ORDER BY row_ordinal) AS gap, row_number() OVER (ORDER BY row_ordinal) AS j "
+        f"FROM {quote_ident(rejects)}) GROUP BY gap), "
+        f"t AS (SELECT i.rowid + 1 AS k, to_json(i)::VARCHAR AS {RAW}, i.* "
+        f"FROM {quote_ident(table + '_in')} i) "
+        f"SELECT t.k + coalesce(rj.j, 0) AS row_ordinal, t.* EXCLUDE (k) "
+        f"FROM t ASOF LEFT JOIN rj ON rj.gap < t.k ORDER BY t.k"
     )
     con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
     con.execute("DROP TABLE IF EXISTS omnimdm_csv_errors")

@@ -161,7 +161,7 @@ def _phones(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def _final_sql(config: Config, out: str) -> str:
+def _assemble_sql(config: Config, out: str) -> str:
     sources = config.sources
     amount = {s.name: amount_sql("b.total_spent", s.decimal_separator) for s in sources}
     currency_cases = " ".join(
@@ -169,7 +169,7 @@ def _final_sql(config: Config, out: str) -> str:
         for s in sources
     )
     return f"""
-        CREATE TABLE {out} AS
+        CREATE OR REPLACE TEMP TABLE {out} AS
         SELECT b.record_id, b.source, b.source_kind, b.source_record_id, b.source_updated_at,
                p.given_name, p.surname1, p.surname2,
                nullif(concat_ws(' ', p.given_name, p.surname1, p.surname2), '') AS full_name,
@@ -213,7 +213,6 @@ def _final_sql(config: Config, out: str) -> str:
         LEFT JOIN nc_pc pc ON pc.raw = b.postcode AND pc.country = g.region_key
         LEFT JOIN nc_city ct ON ct.raw = b.city
         LEFT JOIN nc_street st ON st.raw = concat_ws(', ', b.street, b.street2)
-        ORDER BY b.record_id
     """
 
 
@@ -249,11 +248,11 @@ def normalize(
     counts.update(build_email_lookup(con, "SELECT email FROM nc_base", "nc_email"))
     step("emails", t)
     t = time.perf_counter()
-    con.execute(_final_sql(config, out))
+    con.execute(_assemble_sql(config, "nc_out"))
     step("assemble", t)
     t = time.perf_counter()
-    counts["shared_values"] = _flag_shared_values(con, config, out, shared_out)
-    step("shared_values", t)
+    counts["shared_values"] = _write_with_shared_values(con, config, out, shared_out)
+    step("shared_values_and_write", t)
     for table in (
         "nc_base",
         "nc_geo",
@@ -280,10 +279,11 @@ def normalize(
     return counts
 
 
-def _flag_shared_values(
-    con: duckdb.DuckDBPyConnection, config: Config, table: str, shared_out: str
+def _write_with_shared_values(
+    con: duckdb.DuckDBPyConnection, config: Config, out: str, shared_out: str
 ) -> int:
-    """Find emails/phones/ids carried by many records with conflicting names; mask them."""
+    """Find emails/phones/ids carried by many records with conflicting names, list them in
+    ``shared_out`` and write ``out`` with ``*_match`` columns that leave them out."""
     k = config.normalize.shared_value_max_records
     con.execute(
         f"""
@@ -291,18 +291,22 @@ def _flag_shared_values(
         WITH vals AS (
             SELECT 'email' AS field, email_norm AS value, record_id,
                    surname1_norm || '|' || given_first_norm AS who
-            FROM {table} WHERE email_norm IS NOT NULL
+            FROM nc_out WHERE email_norm IS NOT NULL
             UNION ALL
             SELECT 'phone', unnest(phones), record_id, surname1_norm || '|' || given_first_norm
-            FROM {table}
+            FROM nc_out
             UNION ALL
             SELECT 'national_id', national_id, record_id,
                    surname1_norm || '|' || given_first_norm
-            FROM {table} WHERE national_id IS NOT NULL
+            FROM nc_out WHERE national_id IS NOT NULL
+        ),
+        candidates AS (  -- cheap count first; distinct names only for frequent values
+            SELECT field, value FROM vals GROUP BY field, value HAVING count(*) > $k
         )
         SELECT field, value, count(DISTINCT record_id) AS records,
                count(DISTINCT who) AS distinct_names
-        FROM vals GROUP BY field, value
+        FROM vals SEMI JOIN candidates USING (field, value)
+        GROUP BY field, value
         HAVING count(DISTINCT record_id) > $k AND count(DISTINCT who) > 1
         ORDER BY field, value
     """,
@@ -311,18 +315,15 @@ def _flag_shared_values(
     shared: dict[str, list[str]] = {"email": [], "phone": [], "national_id": []}
     for field, value in con.sql(f"SELECT field, value FROM {shared_out}").fetchall():
         shared[field].append(value)
-    con.execute(f"ALTER TABLE {table} ADD COLUMN email_match VARCHAR")
-    con.execute(f"ALTER TABLE {table} ADD COLUMN mobiles_match VARCHAR[]")
-    con.execute(f"ALTER TABLE {table} ADD COLUMN landlines_match VARCHAR[]")
-    con.execute(f"ALTER TABLE {table} ADD COLUMN national_id_match VARCHAR")
     con.execute(
-        f"UPDATE {table} SET "
-        "email_match = CASE WHEN list_contains($emails, email_norm) THEN NULL "
-        "ELSE email_norm END, "
-        "mobiles_match = list_filter(mobiles, lambda x: NOT list_contains($phones, x)), "
-        "landlines_match = list_filter(landlines, lambda x: NOT list_contains($phones, x)), "
-        "national_id_match = CASE WHEN national_id_valid AND NOT list_contains($ids, "
-        "national_id) THEN national_id END",
+        f"CREATE TABLE {out} AS SELECT *, "
+        "CASE WHEN list_contains($emails, email_norm) THEN NULL ELSE email_norm END "
+        "AS email_match, "
+        "list_filter(mobiles, lambda x: NOT list_contains($phones, x)) AS mobiles_match, "
+        "list_filter(landlines, lambda x: NOT list_contains($phones, x)) AS landlines_match, "
+        "CASE WHEN national_id_valid AND NOT list_contains($ids, national_id) "
+        "THEN national_id END AS national_id_match "
+        "FROM nc_out ORDER BY record_id",
         {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]},
     )
     return int(con.sql(f"SELECT count(*) FROM {shared_out}").fetchall()[0][0])
