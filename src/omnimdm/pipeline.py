@@ -34,6 +34,7 @@ PUBLISHED_TABLES = (
     "rejects",
     "norm_customers",
     "shared_values",
+    "quality_profile",
     "match_pairs",
     "clusters",
     "golden_customers",
@@ -118,6 +119,7 @@ def stage_normalize(ctx: RunContext) -> None:
         records=ctx.stg("src_records"),
         out=ctx.stg("norm_customers"),
         shared_out=ctx.stg("shared_values"),
+        profile_out=ctx.stg("quality_profile"),
     )
 
 

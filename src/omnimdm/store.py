@@ -34,7 +34,14 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 #: tables copied into the read-only snapshot at publish time
-SNAPSHOT_TABLES = ("golden_customers", "crosswalk", "golden_lineage", "clusters", "runs")
+SNAPSHOT_TABLES = (
+    "golden_customers",
+    "crosswalk",
+    "golden_lineage",
+    "clusters",
+    "runs",
+    "quality_profile",
+)
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _DUCKDB_CONFIG = {"autoinstall_known_extensions": "false"}
 

@@ -73,9 +73,11 @@ def create_ingest_tables(con: duckdb.DuckDBPyConnection, ingest: str, rejects: s
     )
 
 
-def _field_exprs(raw: RawTable, preset: Preset, source: str, path: Path) -> tuple[str, list[str]]:
+def _field_exprs(
+    raw: RawTable, preset: Preset, source: str, path: Path
+) -> tuple[str, dict[str, object]]:
     """SELECT list mapping raw columns to input fields, and its JSON-path parameters."""
-    params: list[str] = []
+    params: dict[str, object] = {}
     exprs = []
     for fld in INPUT_FIELDS:
         col = _present_column(raw, preset, fld)
@@ -83,8 +85,9 @@ def _field_exprs(raw: RawTable, preset: Preset, source: str, path: Path) -> tupl
             exprs.append(f"NULL::VARCHAR AS {fld}")
             continue
         if raw.is_json:
-            params.append(col if col.startswith("$") else f"$.{col}")
-            value = f"json_extract_string(json, ${len(params)})"
+            key = f"p{len(params)}"
+            params[key] = col if col.startswith("$") else f"$.{col}"
+            value = f"json_extract_string(json, ${key})"
         else:
             value = quote_ident(col)
         if fld in preset.strip_apostrophe:
@@ -133,20 +136,14 @@ def _row_problem_sql(raw: RawTable) -> str:
     return f"CASE {' '.join(checks)} END"
 
 
-def _flag_deep_json(con: duckdb.DuckDBPyConnection, mapped: str) -> None:
-    """Mark rows nested deeper than MAX_JSON_DEPTH; only rows with many brackets are parsed."""
+def _deep_json_rows(con: duckdb.DuckDBPyConnection, raw: RawTable) -> list[int]:
+    """Rows nested deeper than MAX_JSON_DEPTH; only rows with many brackets are parsed."""
     candidates = con.sql(
-        f"SELECT row_ordinal, raw FROM {mapped} WHERE problem IS NULL AND "
-        "length(raw) - length(replace(replace(raw, '{', ''), '[', '')) > $d",
+        f"SELECT row_ordinal, {RAW} FROM {quote_ident(raw.name)} WHERE "
+        f"length({RAW}) - length(replace(replace({RAW}, '{{', ''), '[', '')) > $d",
         params={"d": MAX_JSON_DEPTH},
     ).fetchall()
-    deep = [r for r, text in candidates if json_depth(text) > MAX_JSON_DEPTH]
-    if deep:
-        con.execute(
-            f"UPDATE {mapped} SET problem = 'json_too_deep' WHERE list_contains($rows, "
-            "row_ordinal)",
-            {"rows": deep},
-        )
+    return [r for r, text in candidates if json_depth(text) > MAX_JSON_DEPTH]
 
 
 def _updated_ts_expr(preset: Preset) -> str:
@@ -177,35 +174,35 @@ def ingest_source(
     )
     _check_required(raw, preset, source.name, path)
     select, params = _field_exprs(raw, preset, source.name, path)
-    mapped = quote_ident(f"mapped_{source.name}")
-    con.execute(f"DROP TABLE IF EXISTS {mapped}")
+    deep = _deep_json_rows(con, raw) if raw.is_json else []
+    # one materialization: mapping, row problems, update time and duplicate rank
     con.execute(
-        f"CREATE TEMP TABLE {mapped} AS SELECT row_ordinal, {RAW} AS raw, {select}, "
-        f"{_row_problem_sql(raw)} AS problem FROM {quote_ident(raw.name)} t",
-        params,
+        f"""CREATE OR REPLACE TEMP TABLE ranked AS
+        WITH m AS (
+            SELECT row_ordinal, {RAW} AS raw, {select},
+                   CASE WHEN list_contains($deep, row_ordinal) THEN 'json_too_deep'
+                        ELSE {_row_problem_sql(raw)} END AS problem
+            FROM {quote_ident(raw.name)} t
+        ),
+        u AS (SELECT *, {_updated_ts_expr(preset)} AS updated_ts FROM m)
+        SELECT *, CASE WHEN problem IS NULL AND source_record_id IS NOT NULL THEN
+                  row_number() OVER (PARTITION BY source_record_id, problem IS NULL
+                                     ORDER BY updated_ts DESC NULLS LAST, row_ordinal DESC)
+                  END AS dup_rank
+        FROM u""",
+        {**params, "deep": deep},
     )
-    if raw.is_json:
-        _flag_deep_json(con, mapped)
     con.execute(
         f"INSERT INTO {rejects} SELECT $src, row_ordinal, byte_offset, reason, raw "
         f"FROM {quote_ident(raw.rejects)}",
         {"src": source.name},
     )
     con.execute(
-        f"INSERT INTO {rejects} SELECT $src, row_ordinal, NULL, problem, raw FROM {mapped} "
-        "WHERE problem IS NOT NULL",
-        {"src": source.name},
-    )
-    con.execute(f"DELETE FROM {mapped} WHERE problem IS NOT NULL")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT *, row_number() OVER (PARTITION BY "
-        "source_record_id ORDER BY updated_ts DESC NULLS LAST, row_ordinal DESC) AS dup_rank "
-        f"FROM (SELECT *, {_updated_ts_expr(preset)} AS updated_ts FROM {mapped})"
-    )
-    con.execute(
-        f"INSERT INTO {rejects} SELECT $src, row_ordinal, NULL, CASE WHEN source_record_id "
-        "IS NULL THEN 'missing_source_record_id' ELSE 'duplicate_source_record_id' END, raw "
-        "FROM ranked WHERE source_record_id IS NULL OR dup_rank > 1 ORDER BY row_ordinal",
+        f"INSERT INTO {rejects} SELECT $src, row_ordinal, NULL, coalesce(problem, CASE WHEN "
+        "source_record_id IS NULL THEN 'missing_source_record_id' ELSE "
+        "'duplicate_source_record_id' END), raw FROM ranked "
+        "WHERE problem IS NOT NULL OR source_record_id IS NULL OR dup_rank > 1 "
+        "ORDER BY row_ordinal",
         {"src": source.name},
     )
     cols = ", ".join(FIELD_COLUMNS)
@@ -213,7 +210,7 @@ def ingest_source(
         f"INSERT INTO {ingest} (source, source_kind, source_record_id, record_id, row_ordinal,"
         f" content_hash, raw, updated_ts, {cols}) SELECT $src, $kind, source_record_id, "
         f"{record_id_sql('$src', 'source_record_id')}, row_ordinal, md5(raw), raw, updated_ts,"
-        f" {cols} FROM ranked WHERE source_record_id IS NOT NULL AND dup_rank = 1",
+        f" {cols} FROM ranked WHERE dup_rank = 1",
         {"src": source.name, "kind": source.kind},
     )
     counts = SourceCounts(read=raw.rows_read)
@@ -228,7 +225,7 @@ def ingest_source(
             f"SELECT count(*) FROM {ingest} WHERE source = $src", params={"src": source.name}
         ).fetchall()[0][0]
     )
-    for tmp in (mapped, "ranked", quote_ident(raw.name), quote_ident(raw.rejects)):
+    for tmp in ("ranked", quote_ident(raw.name), quote_ident(raw.rejects)):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     if not counts.reconciles():  # pragma: no cover - a bug, not a user error
         raise AssertionError(f"row counts do not reconcile for {source.name}: {counts}")

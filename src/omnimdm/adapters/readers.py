@@ -192,16 +192,24 @@ def _read_csv(
     # Accepted rows get their data-row ordinal back: the k-th accepted row comes after
     # every rejected row j (1-based, ordinal r_j) with r_j - j < k (an ASOF join finds
     # the last such j, which is their count).
-    con.execute(
-        f"CREATE TEMP TABLE {quote_ident(table)} AS "
-        f"WITH rj AS (SELECT gap, max(j) AS j FROM (SELECT row_ordinal - row_number() OVER "
-        f"(ORDER BY row_ordinal) AS gap, row_number() OVER (ORDER BY row_ordinal) AS j "
-        f"FROM {quote_ident(rejects)}) GROUP BY gap), "
-        f"t AS (SELECT i.rowid + 1 AS k, to_json(i)::VARCHAR AS {RAW}, i.* "
-        f"FROM {quote_ident(table + '_in')} i) "
-        f"SELECT t.k + coalesce(rj.j, 0) AS row_ordinal, t.* EXCLUDE (k) "
-        f"FROM t ASOF LEFT JOIN rj ON rj.gap < t.k ORDER BY t.k"
-    )
+    has_rejects = bool(con.sql(f"SELECT 1 FROM {quote_ident(rejects)} LIMIT 1").fetchall())
+    if not has_rejects:
+        con.execute(
+            f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT i.rowid + 1 AS row_ordinal, "
+            f"to_json(i)::VARCHAR AS {RAW}, i.* FROM {quote_ident(table + '_in')} i "
+            "ORDER BY i.rowid"
+        )
+    else:
+        con.execute(
+            f"CREATE TEMP TABLE {quote_ident(table)} AS "
+            f"WITH rj AS (SELECT gap, max(j) AS j FROM (SELECT row_ordinal - row_number() OVER "
+            f"(ORDER BY row_ordinal) AS gap, row_number() OVER (ORDER BY row_ordinal) AS j "
+            f"FROM {quote_ident(rejects)}) GROUP BY gap), "
+            f"t AS (SELECT i.rowid + 1 AS k, to_json(i)::VARCHAR AS {RAW}, i.* "
+            f"FROM {quote_ident(table + '_in')} i) "
+            f"SELECT t.k + coalesce(rj.j, 0) AS row_ordinal, t.* EXCLUDE (k) "
+            f"FROM t ASOF LEFT JOIN rj ON rj.gap < t.k ORDER BY t.k"
+        )
     con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
     con.execute("DROP TABLE IF EXISTS omnimdm_csv_errors")
     con.execute("DROP TABLE IF EXISTS omnimdm_csv_scans")

@@ -14,6 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from omnimdm.cli.main import AppState, cli, handle_errors
 from omnimdm.cli.render import metrics_table, print_run
 from omnimdm.pipeline import RunResult, run
+from omnimdm.store import Store
 
 console = Console()
 
@@ -204,3 +205,20 @@ def _demo(
             },
         )
         console.print(f"results written to {results_path}")
+
+
+@cli.command("profile")
+@click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
+@click.pass_obj
+@handle_errors
+def profile_cmd(state: AppState, as_json: bool) -> None:
+    """Data-quality profile of the last published run: fill and validity rates per source
+    and field, shared junk values, rejects by reason (counts only, no personal data)."""
+    from omnimdm.cli.render import profile_table
+    from omnimdm.quality import read_profile
+
+    profile = read_profile(Store(state.store_path()))
+    if as_json:
+        click.echo(json.dumps(profile, indent=2, default=str))
+    else:
+        console.print(profile_table(profile))

@@ -102,3 +102,25 @@ def metrics_table(m: Metrics) -> Table:
 def print_run(console: Console, result: RunResult) -> None:
     console.print(source_table(result))
     console.print(stage_table(result))
+
+
+def profile_table(profile: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"Data quality, run {profile['run_id']} (fill = present / records; "
+        "valid = usable / present)"
+    )
+    for col in ("source", "field", "records", "fill", "valid", "shared"):
+        table.add_column(col, justify="left" if col in ("source", "field") else "right")
+    for f in profile["fields"]:
+        table.add_row(
+            f["source"],
+            f["field"],
+            f"{f['records']:,}",
+            f"{f['fill_rate']:.1%}",
+            f"{f['validity_rate']:.1%}",
+            f"{f['shared']:,}",
+        )
+    for source, reasons in profile["rejects"].items():
+        for reason, n in reasons.items():
+            table.add_row(source, f"rejected: {reason}", f"{n:,}", "", "", "")
+    return table

@@ -21,6 +21,7 @@ from omnimdm.normalize.distinct_map import map_distinct
 from omnimdm.normalize.email_sql import build_email_lookup
 from omnimdm.normalize.names import build_name_tables
 from omnimdm.normalize.phone_sql import build_phone_lookup
+from omnimdm.normalize.profile import build_profile
 from omnimdm.normalize.values_sql import amount_sql, consent_sql, currency_sql, is_company_sql
 
 log = logging.getLogger(__name__)
@@ -223,6 +224,7 @@ def normalize(
     records: str,
     out: str,
     shared_out: str,
+    profile_out: str | None = None,
     timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
     """Build the run's canonical table ``out`` from the active rows of ``records``."""
@@ -253,6 +255,10 @@ def normalize(
     t = time.perf_counter()
     counts["shared_values"] = _write_with_shared_values(con, config, out, shared_out)
     step("shared_values_and_write", t)
+    if profile_out is not None:
+        t = time.perf_counter()
+        build_profile(con, base="nc_base", canonical=out, out=profile_out)
+        step("profile", t)
     for table in (
         "nc_base",
         "nc_geo",
