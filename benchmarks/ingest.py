@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from datasets import synthetic_dataset  # noqa: E402
 from omnimdm import load_config, run  # noqa: E402
 from omnimdm.benchmark_record import peak_rss_mb, write_result  # noqa: E402
+from omnimdm.normalize.distinct_map import TIMINGS  # noqa: E402
 
 REPO = Path(__file__).parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -48,6 +49,7 @@ def child(data_dir: Path) -> dict[str, Any]:
         "distinct_phones_parsed": result.counts["normalize"]["distinct_phones_parsed"],
         "shared_values": result.counts["normalize"]["shared_values"],
         "step_timings_s": result.timings,
+        "distinct_map_s": dict(TIMINGS),
         "peak_rss_mb": peak_rss_mb(),
         "sources": result.sources,
     }

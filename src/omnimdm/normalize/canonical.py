@@ -329,7 +329,7 @@ def _write_with_shared_values(
         "list_filter(landlines, lambda x: NOT list_contains($phones, x)) AS landlines_match, "
         "CASE WHEN national_id_valid AND NOT list_contains($ids, national_id) "
         "THEN national_id END AS national_id_match "
-        "FROM nc_out ORDER BY record_id",
+        "FROM nc_out",
         {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]},
     )
     return int(con.sql(f"SELECT count(*) FROM {shared_out}").fetchall()[0][0])

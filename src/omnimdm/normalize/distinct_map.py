@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_VALUES = 60_000
 
 Mapper = Callable[..., tuple[Any, ...]]
+#: seconds of the last mapping into each output table (read by benchmarks)
+TIMINGS: dict[str, float] = {}
 
 
 def _apply(fn: Mapper, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -49,6 +52,7 @@ def map_distinct(
     ``fn`` must be a module-level function (picklable) returning a tuple matching
     ``out_schema``. Returns the number of distinct keys mapped.
     """
+    started = time.perf_counter()
     rows = con.sql(distinct_sql, params=params).fetchall()
     workers = _workers()
     if len(rows) >= PARALLEL_MIN_VALUES and workers > 1:
@@ -67,5 +71,6 @@ def map_distinct(
     con.register(view, table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {view}")
     con.unregister(view)
+    TIMINGS[out] = round(time.perf_counter() - started, 3)
     log.debug("mapped %d distinct values into %s (%d workers)", len(rows), out, workers)
     return len(rows)

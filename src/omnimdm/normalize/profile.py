@@ -47,17 +47,25 @@ PROFILE_FIELDS: dict[str, tuple[str, str, str]] = {
 def build_profile(con: duckdb.DuckDBPyConnection, *, base: str, canonical: str, out: str) -> None:
     """Write ``out`` (source, field, records, filled, valid, shared, fill_rate,
     validity_rate) from the raw ``base`` rows and the ``canonical`` rows."""
-    selects = " UNION ALL ".join(
-        f"SELECT b.source, '{field}' AS field, count(*) AS records, "
-        f"count(*) FILTER ({filled}) AS filled, count(*) FILTER ({valid}) AS valid, "
-        f"count(*) FILTER ({shared}) AS shared "
-        f"FROM {base} b JOIN {canonical} n USING (record_id) GROUP BY b.source"
+    aggregates = ", ".join(
+        f'count(*) FILTER ({filled}) AS "{field}.filled", '
+        f'count(*) FILTER ({valid}) AS "{field}.valid", '
+        f'count(*) FILTER ({shared}) AS "{field}.shared"'
         for field, (filled, valid, shared) in PROFILE_FIELDS.items()
+    )
+    unpivot = " UNION ALL ".join(
+        f"SELECT source, '{field}' AS field, records, \"{field}.filled\" AS filled, "
+        f'"{field}.valid" AS valid, "{field}.shared" AS shared FROM per_source'
+        for field in PROFILE_FIELDS
     )
     con.execute(f"""
         CREATE TABLE {out} AS
+        WITH per_source AS (  -- one scan, every field counted at once
+            SELECT b.source, count(*) AS records, {aggregates}
+            FROM {base} b JOIN {canonical} n USING (record_id) GROUP BY b.source
+        )
         SELECT source, field, records, filled, valid, shared,
                round(filled / greatest(records, 1), 4) AS fill_rate,
                round(valid / greatest(filled, 1), 4) AS validity_rate
-        FROM ({selects}) ORDER BY source, field
+        FROM ({unpivot}) ORDER BY source, field
     """)
