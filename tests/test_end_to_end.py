@@ -17,8 +17,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's own data: the recipe `omnimdm demo` and `make bench-demo` use."""
     out = tmp_path_factory.mktemp("synth")
-    generate(3000, out, seed=7)
+    generate(20_000, out, seed=42)
     return out
 
 
