@@ -147,9 +147,18 @@ def _deep_json_rows(con: duckdb.DuckDBPyConnection, raw: RawTable) -> list[int]:
 
 
 def _updated_ts_expr(preset: Preset) -> str:
+    """Source update time: DuckDB's fast ISO cast first, then the preset's formats.
+
+    Values with an explicit UTC offset go through strptime (``%z``) so the offset is
+    honoured rather than dropped.
+    """
     fmts = preset.date_formats.get("updated_at", ISO_TS)
     tries = ", ".join(f"try_strptime(updated_at, '{f}')::TIMESTAMP" for f in fmts)
-    return f"coalesce({tries}, TRY_CAST(updated_at AS TIMESTAMP))"
+    return (
+        "CASE WHEN regexp_matches(updated_at, '[+-]\\d\\d:?\\d\\d$') "
+        f"THEN coalesce({tries}) "
+        f"ELSE coalesce(TRY_CAST(updated_at AS TIMESTAMP), {tries}) END"
+    )
 
 
 def ingest_source(

@@ -162,7 +162,7 @@ def _phones(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def _assemble_sql(config: Config, out: str) -> str:
+def _assemble_sql(config: Config) -> str:
     sources = config.sources
     amount = {s.name: amount_sql("b.total_spent", s.decimal_separator) for s in sources}
     currency_cases = " ".join(
@@ -170,7 +170,6 @@ def _assemble_sql(config: Config, out: str) -> str:
         for s in sources
     )
     return f"""
-        CREATE OR REPLACE TEMP TABLE {out} AS
         SELECT b.record_id, b.source, b.source_kind, b.source_record_id, b.source_updated_at,
                p.given_name, p.surname1, p.surname2,
                nullif(concat_ws(' ', p.given_name, p.surname1, p.surname2), '') AS full_name,
@@ -250,16 +249,17 @@ def normalize(
     counts.update(build_email_lookup(con, "SELECT email FROM nc_base", "nc_email"))
     step("emails", t)
     t = time.perf_counter()
-    con.execute(_assemble_sql(config, "nc_out"))
-    step("assemble", t)
+    counts["shared_values"] = _find_shared_values(con, config, shared_out)
+    step("shared_values", t)
     t = time.perf_counter()
-    counts["shared_values"] = _write_with_shared_values(con, config, out, shared_out)
-    step("shared_values_and_write", t)
+    _write_canonical(con, config, out, shared_out)
+    step("assemble_and_write", t)
     if profile_out is not None:
         t = time.perf_counter()
         build_profile(con, base="nc_base", canonical=out, out=profile_out)
         step("profile", t)
     for table in (
+        "nc_who",
         "nc_base",
         "nc_geo",
         "nc_country",
@@ -285,39 +285,49 @@ def normalize(
     return counts
 
 
-def _write_with_shared_values(
-    con: duckdb.DuckDBPyConnection, config: Config, out: str, shared_out: str
-) -> int:
-    """Find emails/phones/ids carried by many records with conflicting names, list them in
-    ``shared_out`` and write ``out`` with ``*_match`` columns that leave them out."""
-    k = config.normalize.shared_value_max_records
+def _find_shared_values(con: duckdb.DuckDBPyConnection, config: Config, shared_out: str) -> int:
+    """List emails/phones/ids carried by more than k records with conflicting names."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE nc_who AS
+        SELECT p.record_id, k1.surname_norm || '|' || gk.given_first AS who
+        FROM nm_parts p
+        LEFT JOIN nm_given_keys gk ON gk.display = p.given_name
+        LEFT JOIN nm_surname_keys k1 ON k1.display = p.surname1
+    """)
     con.execute(
         f"""
         CREATE TABLE {shared_out} AS
         WITH vals AS (
-            SELECT 'email' AS field, email_norm AS value, record_id,
-                   surname1_norm || '|' || given_first_norm AS who
-            FROM nc_out WHERE email_norm IS NOT NULL
+            SELECT 'email' AS field, e.email_norm AS value, b.record_id
+            FROM nc_base b JOIN nc_email e ON e.email = b.email WHERE e.email_norm IS NOT NULL
             UNION ALL
-            SELECT 'phone', unnest(phones), record_id, surname1_norm || '|' || given_first_norm
-            FROM nc_out
+            SELECT 'phone', unnest(phones), record_id FROM nc_phones
             UNION ALL
-            SELECT 'national_id', national_id, record_id,
-                   surname1_norm || '|' || given_first_norm
-            FROM nc_out WHERE national_id IS NOT NULL
+            SELECT 'national_id', n.id_value, b.record_id FROM nc_base b JOIN nc_geo g
+            USING (record_id) JOIN nc_nid n ON n.raw = b.national_id
+            AND n.country = coalesce(g.country, '') WHERE n.id_value IS NOT NULL
         ),
-        candidates AS (  -- cheap count first; distinct names only for frequent values
+        candidates AS (  -- cheap count first; names only for frequent values
             SELECT field, value FROM vals GROUP BY field, value HAVING count(*) > $k
         )
-        SELECT field, value, count(DISTINCT record_id) AS records,
-               count(DISTINCT who) AS distinct_names
-        FROM vals SEMI JOIN candidates USING (field, value)
-        GROUP BY field, value
-        HAVING count(DISTINCT record_id) > $k AND count(DISTINCT who) > 1
-        ORDER BY field, value
+        SELECT v.field, v.value, count(DISTINCT v.record_id) AS records,
+               count(DISTINCT w.who) AS distinct_names
+        FROM vals v SEMI JOIN candidates USING (field, value)
+        JOIN nc_who w USING (record_id)
+        GROUP BY v.field, v.value
+        HAVING count(DISTINCT v.record_id) > $k AND count(DISTINCT w.who) > 1
+        ORDER BY v.field, v.value
     """,
-        {"k": k},
+        {"k": config.normalize.shared_value_max_records},
     )
+    return int(con.sql(f"SELECT count(*) FROM {shared_out}").fetchall()[0][0])
+
+
+def _write_canonical(
+    con: duckdb.DuckDBPyConnection, config: Config, out: str, shared_out: str
+) -> None:
+    """Assemble the canonical rows and write them once, with ``*_match`` columns that
+    leave the shared values out."""
     shared: dict[str, list[str]] = {"email": [], "phone": [], "national_id": []}
     for field, value in con.sql(f"SELECT field, value FROM {shared_out}").fetchall():
         shared[field].append(value)
@@ -328,8 +338,6 @@ def _write_with_shared_values(
         "list_filter(mobiles, lambda x: NOT list_contains($phones, x)) AS mobiles_match, "
         "list_filter(landlines, lambda x: NOT list_contains($phones, x)) AS landlines_match, "
         "CASE WHEN national_id_valid AND NOT list_contains($ids, national_id) "
-        "THEN national_id END AS national_id_match "
-        "FROM nc_out",
+        f"THEN national_id END AS national_id_match FROM ({_assemble_sql(config)})",
         {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]},
     )
-    return int(con.sql(f"SELECT count(*) FROM {shared_out}").fetchall()[0][0])
