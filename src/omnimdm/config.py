@@ -127,7 +127,10 @@ class MatchingConfig(_Model):
         0.95, gt=0, lt=1, description="pairs at or above this probability are linked"
     )
     max_block_size: int = Field(
-        2000, gt=1, description="blocking keys carried by more records than this are skipped"
+        50,
+        gt=1,
+        description="name blocking keys carried by more records than this are skipped "
+        "(and counted); keeps pairs per record bounded as common names grow with the data",
     )
     training: TrainingConfig = Field(default_factory=TrainingConfig)  # type: ignore[arg-type]
 

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from omnimdm.adapters.ingest import create_ingest_tables, ingest_source, merge_records
+from omnimdm.cluster.constrained import apply_constraints
 from omnimdm.cluster.golden_ids import assign_golden_ids
 from omnimdm.config import Config
 from omnimdm.errors import OmnimdmError, StageError
@@ -142,6 +143,7 @@ def stage_match(ctx: RunContext) -> None:
     ctx.model_json, ctx.model_trained = result.model_json, result.trained
     ctx.counts["match"] = {
         "pairs_scored_kept": result.pairs,
+        "name_block_keys_over_cap": result.skipped_block_keys,
         "pairs_linked": result.linked_pairs,
         "model": "trained" if result.trained else "reused",
     }
@@ -149,18 +151,28 @@ def stage_match(ctx: RunContext) -> None:
 
 
 def stage_cluster(ctx: RunContext) -> None:
-    clusters = assign_golden_ids(
+    constraints = apply_constraints(
         ctx.con,
         clusters=ctx.stg("splink_clusters"),
+        pairs=ctx.stg("match_pairs"),
+        norm=ctx.stg("norm_customers"),
+        threshold=ctx.config.matching.threshold_match_probability,
+        out=ctx.stg("constrained_clusters"),
+    )
+    ctx.con.execute(f"DROP TABLE {ctx.stg('splink_clusters')}")
+    clusters = assign_golden_ids(
+        ctx.con,
+        clusters=ctx.stg("constrained_clusters"),
         norm=ctx.stg("norm_customers"),
         out=ctx.stg("clusters"),
     )
-    ctx.con.execute(f"DROP TABLE {ctx.stg('splink_clusters')}")
+    ctx.con.execute(f"DROP TABLE {ctx.stg('constrained_clusters')}")
     sizes = ctx.con.sql(
         f"SELECT n, count(*) FROM (SELECT count(*) AS n FROM {ctx.stg('clusters')} "
         "GROUP BY golden_id) GROUP BY n ORDER BY n"
     ).fetchall()
     ctx.counts["cluster"] = {
+        **constraints,
         "clusters": clusters,
         "size_distribution": {str(n): int(c) for n, c in sizes},
     }

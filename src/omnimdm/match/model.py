@@ -27,6 +27,7 @@ INPUT_TABLE = "customers"
 
 @dataclass
 class MatchResult:
+    skipped_block_keys: int
     pairs: int
     linked_pairs: int
     model_json: dict[str, Any]
@@ -111,7 +112,19 @@ def run_match(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     cols = ", ".join(MODEL_COLUMNS)
-    arrow = store.sql(f"SELECT {cols} FROM {norm} ORDER BY record_id").to_arrow_table()
+    # a name is a blocking key only while few records share it (capped blocks)
+    arrow = store.sql(
+        f"SELECT {cols}, CASE WHEN count(*) OVER (PARTITION BY given_first_norm, "
+        "surname1_norm) <= $cap THEN given_first_norm || ' ' || surname1_norm END AS name_block "
+        f"FROM {norm} ORDER BY record_id",
+        params={"cap": matching.max_block_size},
+    ).to_arrow_table()
+    skipped = store.sql(
+        f"SELECT count(*) FROM (SELECT 1 FROM {norm} WHERE given_first_norm IS NOT NULL AND "
+        "surname1_norm IS NOT NULL GROUP BY given_first_norm, surname1_norm "
+        "HAVING count(*) > $cap)",
+        params={"cap": matching.max_block_size},
+    ).fetchall()[0][0]
     mem = duckdb.connect(config={"autoinstall_known_extensions": "false"})
     mem.register("customers_arrow", arrow)
     mem.execute(f"CREATE TABLE {INPUT_TABLE} AS SELECT * FROM customers_arrow")
@@ -167,6 +180,7 @@ def run_match(
         ).fetchall()[0][0]
     )
     return MatchResult(
+        skipped_block_keys=int(skipped),
         pairs=pairs_arrow.num_rows,
         linked_pairs=linked,
         model_json=model_json,

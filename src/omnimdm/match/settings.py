@@ -83,10 +83,18 @@ def comparisons() -> list[Any]:
                 "len(list_intersect(mobiles_match_l, mobiles_match_r)) > 0",
                 label_for_charts="shared mobile",
             ),
+            # household evidence: members share the landline, the address and the surnames,
+            # so EM (which assumes independence) would score it like a shared mobile. Its
+            # weight is fixed at +3 bits instead of estimated.
             cll.CustomLevel(
                 "len(list_intersect(list_concat(mobiles_match_l, landlines_match_l), "
                 "list_concat(mobiles_match_r, landlines_match_r))) > 0",
                 label_for_charts="shared landline",
+            ).configure(
+                m_probability=0.16,
+                u_probability=0.02,
+                fix_m_probability=True,
+                fix_u_probability=True,
             ),
             cll.ElseLevel(),
         ],
@@ -114,6 +122,7 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("surname1_norm", "birth_date"),
         block_on("given_first_norm", "surname1_norm", "postcode"),
         block_on("given_first_norm", "birth_date"),
+        block_on("name_block"),
     ]
 
 

@@ -1,0 +1,71 @@
+"""Cannot-link rules: when may two records never share a cluster?
+
+Automatic rules (the model's edges may not override them):
+
+* two **confidently different birth dates**: both full dates, not a day/month swap and
+  differing in at least two of the eight ``YYYYMMDD`` digits (a one-digit slip is a typo,
+  not another person);
+* two **different valid national ids of the same kind** (DNI, NIE, CURP, ...).
+
+Steward decisions (review work) plug into the same mechanism with higher priority.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+def dates_conflict(a: dt.date, b: dt.date) -> bool:
+    """True when two full birth dates cannot belong to one person."""
+    if a == b:
+        return False
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return False
+    da, db = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
+    return sum(x != y for x, y in zip(da, db, strict=True)) >= 2
+
+
+@dataclass
+class Identity:
+    """What a cluster (or record) asserts about its person: birth dates and valid ids."""
+
+    birth_dates: set[dt.date] = field(default_factory=set)
+    ids: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, birth_date: dt.date | None, id_kind: str | None, id_value: str | None) -> Identity:
+        ident = cls()
+        if birth_date is not None:
+            ident.birth_dates.add(birth_date)
+        if id_kind and id_value:
+            ident.ids[id_kind] = {id_value}
+        return ident
+
+    def conflicts_with(self, other: Identity) -> str | None:
+        """The rule that forbids merging, or None."""
+        for kind, values in self.ids.items():
+            theirs = other.ids.get(kind)
+            if theirs and not values & theirs:
+                return "national_id"
+        for a in self.birth_dates:
+            for b in other.birth_dates:
+                if dates_conflict(a, b):
+                    return "birth_date"
+        return None
+
+    def absorb(self, other: Identity) -> None:
+        self.birth_dates |= other.birth_dates
+        for kind, values in other.ids.items():
+            self.ids.setdefault(kind, set()).update(values)
+
+
+def any_conflict(identities: Iterable[Identity]) -> bool:
+    """Whether any two of the identities conflict (used to find components to split)."""
+    merged = Identity()
+    for ident in identities:
+        if merged.conflicts_with(ident):
+            return True
+        merged.absorb(ident)
+    return False
