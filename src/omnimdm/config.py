@@ -33,8 +33,9 @@ class _Model(BaseModel):
 class MappingConfig(_Model):
     """Column mapping for a source without a preset: canonical field -> file column."""
 
-    columns: dict[str, str] = Field(
-        description="canonical field (e.g. source_record_id, given_name, email) -> column name"
+    columns: dict[str, str | list[str]] = Field(
+        description="input field (e.g. source_record_id, given_name, email) -> column name, "
+        "or a list of columns joined with spaces (street: [street_number, address_1])"
     )
 
 
@@ -205,6 +206,10 @@ def _semantic_problems(config: Config) -> list[str]:
             )
         if src.mapping is not None and "source_record_id" not in src.mapping.columns:
             problems.append(f"{where}.mapping.columns: 'source_record_id' is required")
+        if src.mapping is not None and isinstance(
+            src.mapping.columns.get("source_record_id"), list
+        ):
+            problems.append(f"{where}.mapping.columns.source_record_id: must be one column")
         unknown = sorted(set(src.mapping.columns if src.mapping else ()) | set(src.date_formats))
         for key in (k for k in unknown if k not in INPUT_FIELDS):
             problems.append(

@@ -105,3 +105,73 @@ def evaluate_snapshot(snapshot: duckdb.DuckDBPyConnection, truth_path: Path) -> 
         return pairwise_metrics(mem, "crosswalk_arrow", "truth")
     finally:
         mem.close()
+
+
+def extended_metrics(
+    con: duckdb.DuckDBPyConnection, predicted: str, truth: str, names: str | None = None
+) -> dict[str, float | int | None]:
+    """B-cubed precision/recall, false-merge rate and hard-negative merge rates.
+
+    ``predicted`` has (source, source_record_id, golden_id); ``truth`` has person_id and
+    household_id; ``names`` (optional) has (source, source_record_id, full_name_key) to
+    find same-name pairs inside a household (a parent and child with one name).
+    """
+    row = con.sql(f"""
+        WITH j AS (
+            SELECT p.golden_id, t.person_id, nullif(t.household_id, '') AS household_id,
+                   p.source, p.source_record_id
+            FROM {predicted} p JOIN {truth} t USING (source, source_record_id)
+        ),
+        cp AS (SELECT golden_id, person_id, count(*) AS n FROM j GROUP BY ALL),
+        c AS (SELECT golden_id, sum(n) AS n, count(*) AS persons FROM cp GROUP BY golden_id),
+        p AS (SELECT person_id, sum(n) AS n FROM cp GROUP BY person_id)
+        SELECT
+            (SELECT sum(cp.n * cp.n / c.n) FROM cp JOIN c USING (golden_id))
+                / (SELECT count(*) FROM j) AS bcubed_precision,
+            (SELECT sum(cp.n * cp.n / p.n) FROM cp JOIN p USING (person_id))
+                / (SELECT count(*) FROM j) AS bcubed_recall,
+            (SELECT avg((persons > 1)::INT) FROM c) AS false_merge_rate
+    """).fetchall()[0]
+    out: dict[str, float | int | None] = {
+        "bcubed_precision": round(float(row[0]), 6),
+        "bcubed_recall": round(float(row[1]), 6),
+        "false_merge_rate": round(float(row[2]), 6),
+    }
+    name_join = (
+        f"LEFT JOIN {names} na ON na.source = a.source AND "
+        "na.source_record_id = a.source_record_id "
+        f"LEFT JOIN {names} nb ON nb.source = b.source AND "
+        "nb.source_record_id = b.source_record_id"
+        if names
+        else ""
+    )
+    same_name = "na.full_name_key = nb.full_name_key" if names else "false"
+    hh = con.sql(f"""
+        WITH j AS (
+            SELECT p.golden_id, t.person_id, nullif(t.household_id, '') AS household_id,
+                   p.source, p.source_record_id
+            FROM {predicted} p JOIN {truth} t USING (source, source_record_id)
+        )
+        SELECT count(*) FILTER (NOT sn) AS hh_pairs,
+               count(*) FILTER (NOT sn AND merged) AS hh_merged,
+               count(*) FILTER (sn) AS same_name_pairs,
+               count(*) FILTER (sn AND merged) AS same_name_merged
+        FROM (
+            SELECT a.golden_id = b.golden_id AS merged, coalesce({same_name}, false) AS sn
+            FROM j a JOIN j b ON a.household_id = b.household_id
+                 AND a.person_id < b.person_id
+            {name_join}
+        )
+    """).fetchall()[0]
+    hh_pairs, hh_merged, sn_pairs, sn_merged = (int(v) for v in hh)
+    out.update(
+        {
+            "household_pairs": hh_pairs,
+            "household_pairs_merged_rate": round(hh_merged / hh_pairs, 6) if hh_pairs else None,
+            "same_name_household_pairs": sn_pairs,
+            "same_name_household_pairs_merged_rate": round(sn_merged / sn_pairs, 6)
+            if sn_pairs
+            else None,
+        }
+    )
+    return out

@@ -23,7 +23,10 @@ D = dt.date
         (D(1984, 3, 14), D(1984, 3, 14), False),
         (D(1984, 3, 4), D(1984, 4, 3), False),  # day/month swapped
         (D(1984, 3, 14), D(1984, 3, 15), False),  # one digit slip
-        (D(1984, 3, 14), D(1948, 3, 14), True),  # two digits differ
+        (D(1984, 3, 14), D(1948, 3, 14), False),  # two adjacent digits transposed
+        (D(1984, 3, 14), D(1957, 3, 14), True),  # decades apart
+        (D(1984, 3, 14), D(1984, 5, 19), False),  # two digits within a year: noise
+        (D(1984, 3, 14), D(1986, 7, 30), True),  # a sibling: five digits differ
         (D(1970, 6, 2), D(2001, 6, 2), True),  # parent and child
     ],
 )

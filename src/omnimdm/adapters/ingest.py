@@ -50,10 +50,12 @@ def preset_for(source: SourceConfig) -> Preset:
             return preset
         return dataclasses.replace(preset, date_formats={**preset.date_formats, **overrides})
     assert source.mapping is not None
+    columns = source.mapping.columns
     return Preset(
         name=f"mapping:{source.name}",
         format=source.resolved_format(),
-        columns=dict(source.mapping.columns),
+        columns={k: v for k, v in columns.items() if isinstance(v, str)},
+        joins={k: tuple(v) for k, v in columns.items() if isinstance(v, list)},
         required=("source_record_id",),
         date_formats={"updated_at": ISO_TS, **overrides},
     )
@@ -80,6 +82,9 @@ def _field_exprs(
     params: dict[str, object] = {}
     exprs = []
     for fld in INPUT_FIELDS:
+        if fld in preset.joins:
+            exprs.append(f"{_joined_sql(raw, preset.joins[fld], params)} AS {fld}")
+            continue
         col = _present_column(raw, preset, fld)
         if col is None:
             exprs.append(f"NULL::VARCHAR AS {fld}")
@@ -94,6 +99,19 @@ def _field_exprs(
             value = f"regexp_replace({value}, '^''', '')"
         exprs.append(f"nullif(trim({value}), '') AS {fld}")
     return ", ".join(exprs), params
+
+
+def _joined_sql(raw: RawTable, cols: tuple[str, ...], params: dict[str, object]) -> str:
+    """Several columns joined with single spaces (missing or empty ones left out)."""
+    parts = []
+    for col in cols:
+        if raw.is_json:
+            key = f"p{len(params)}"
+            params[key] = col if col.startswith("$") else f"$.{col}"
+            parts.append(f"nullif(trim(json_extract_string(json, ${key})), '')")
+        elif col in raw.columns:
+            parts.append(f"nullif(trim({quote_ident(col)}), '')")
+    return f"nullif(concat_ws(' ', {', '.join(parts)}), '')" if parts else "NULL::VARCHAR"
 
 
 def _present_column(raw: RawTable, preset: Preset, input_field: str) -> str | None:

@@ -63,13 +63,16 @@ class Preset:
     #: strptime formats tried in order, per date-like field
     date_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
     description: str = ""
+    #: input fields built by joining several columns with spaces (generic mappings)
+    joins: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def candidates(self, input_field: str) -> tuple[str, ...]:
         value = self.columns.get(input_field, ())
         return (value,) if isinstance(value, str) else value
 
     def all_columns(self) -> list[str]:
-        return sorted({c for f in self.columns for c in self.candidates(f)})
+        joined = {c for cols in self.joins.values() for c in cols}
+        return sorted({c for f in self.columns for c in self.candidates(f)} | joined)
 
 
 ISO_TS = (

@@ -2,9 +2,9 @@
 
 Automatic rules (the model's edges may not override them):
 
-* two **confidently different birth dates**: both full dates, not a day/month swap and
-  differing in at least two of the eight ``YYYYMMDD`` digits (a one-digit slip is a typo,
-  not another person);
+* two **confidently different birth dates**: both full dates, not a typing slip (day/month
+  swap, one digit, two adjacent digits transposed) and either three or more digits apart
+  or ten or more years apart;
 * two **different valid national ids of the same kind** (DNI, NIE, CURP, ...).
 
 Steward decisions (review work) plug into the same mechanism with higher priority.
@@ -18,13 +18,28 @@ from dataclasses import dataclass, field
 
 
 def dates_conflict(a: dt.date, b: dt.date) -> bool:
-    """True when two full birth dates cannot belong to one person."""
+    """True when two full birth dates cannot belong to one person.
+
+    Typing slips are not conflicts: a day/month swap, one wrong digit, or two adjacent
+    digits transposed in ``YYYYMMDD``. Beyond that, dates conflict when three or more
+    digits differ or the years are ten or more apart (a parent and a child); two wrong
+    digits within a decade are treated as noise, not as another person.
+    """
     if a == b:
         return False
     if a.year == b.year and a.month == b.day and a.day == b.month:
         return False
     da, db = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
-    return sum(x != y for x, y in zip(da, db, strict=True)) >= 2
+    diff = [i for i, (x, y) in enumerate(zip(da, db, strict=True)) if x != y]
+    if len(diff) == 1:
+        return False
+    if (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and (da[diff[0]] == db[diff[1]] and da[diff[1]] == db[diff[0]])
+    ):
+        return False
+    return len(diff) >= 3 or abs(a.year - b.year) >= 10
 
 
 @dataclass

@@ -52,7 +52,12 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
     _try(
         "prior",
         lambda: linker.training.estimate_probability_two_random_records_match(
-            [block_on("email_match", "surname1_norm"), block_on("national_id_match")],
+            [
+                block_on("email_match", "surname1_norm"),
+                block_on("national_id_match"),
+                block_on("loyalty_id"),
+                block_on("given_name_norm", "surname1_norm", "birth_date"),
+            ],
             recall=tr.prior_recall,
         ),
     )
@@ -111,7 +116,8 @@ def run_match(
     """Score and cluster ``norm``; write ``pairs_out`` and ``clusters_out`` into the store."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    cols = ", ".join(MODEL_COLUMNS)
+    derived = {"street_key": "lower(strip_accents(street_name)) AS street_key"}
+    cols = ", ".join(derived.get(c, c) for c in MODEL_COLUMNS)
     # a name is a blocking key only while few records share it (capped blocks)
     arrow = store.sql(
         f"SELECT {cols}, CASE WHEN count(*) OVER (PARTITION BY given_first_norm, "

@@ -33,26 +33,42 @@ MODEL_COLUMNS = (
     "birth_month",
     "birth_day",
     "postcode",
+    "street_number",
+    "street_key",
     "city_norm",
     "national_id_match",
+    "loyalty_id",
 )
 
 
 def comparisons() -> list[Any]:
     """The comparisons of the default customer model."""
+    ymd_l = "strftime(birth_date_l, '%Y%m%d')"
+    ymd_r = "strftime(birth_date_r, '%Y%m%d')"
     dob = cl.CustomComparison(
         output_column_name="birth_date",
         comparison_levels=[
             cll.CustomLevel(
-                "birth_date_l IS NULL OR birth_date_r IS NULL", label_for_charts="null"
+                "(birth_date_l IS NULL AND birth_month_l IS NULL) OR "
+                "(birth_date_r IS NULL AND birth_month_r IS NULL)",
+                label_for_charts="null",
             ).configure(is_null_level=True),
             cll.ExactMatchLevel("birth_date"),
             cll.CustomLevel(
-                "birth_month_l = birth_month_r AND birth_day_l = birth_day_r",
-                label_for_charts="same day and month",
+                "year(birth_date_l) = year(birth_date_r) AND birth_month_l = birth_day_r "
+                "AND birth_day_l = birth_month_r",
+                label_for_charts="day and month swapped",
             ),
-            cll.AbsoluteDateDifferenceLevel(
-                "birth_date", metric="year", threshold=1, input_is_string=False
+            cll.CustomLevel(
+                f"damerau_levenshtein({ymd_l}, {ymd_r}) <= 1",
+                label_for_charts="one digit off or two transposed",
+            ),
+            cll.CustomLevel(
+                "birth_month_l = birth_month_r AND birth_day_l = birth_day_r",
+                label_for_charts="same day and month (year missing or different)",
+            ),
+            cll.CustomLevel(
+                "year(birth_date_l) = year(birth_date_r)", label_for_charts="same year"
             ),
             cll.ElseLevel(),
         ],
@@ -99,6 +115,28 @@ def comparisons() -> list[Any]:
             cll.ElseLevel(),
         ],
     )
+    address = cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(postcode_l IS NULL AND street_key_l IS NULL) OR "
+                "(postcode_r IS NULL AND street_key_r IS NULL)",
+                label_for_charts="null",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(
+                "postcode_l = postcode_r AND street_number_l = street_number_r",
+                label_for_charts="postcode and number",
+            ),
+            cll.CustomLevel(
+                "street_number_l = street_number_r AND "
+                "jaro_winkler_similarity(street_key_l, street_key_r) >= 0.88",
+                label_for_charts="number and similar street",
+            ),
+            cll.ExactMatchLevel("postcode"),
+            cll.ExactMatchLevel("city_norm"),
+            cll.ElseLevel(),
+        ],
+    )
     return [
         given,
         cl.JaroWinklerAtThresholds("surname1_norm", [0.95, 0.85]).configure(
@@ -108,8 +146,9 @@ def comparisons() -> list[Any]:
         cl.ExactMatch("email_match"),
         phones,
         dob,
-        cl.ExactMatch("postcode"),
+        address,
         cl.ExactMatch("national_id_match"),
+        cl.ExactMatch("loyalty_id"),
     ]
 
 
@@ -119,10 +158,14 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("mobiles_match", arrays_to_explode=["mobiles_match"]),
         block_on("landlines_match", arrays_to_explode=["landlines_match"]),
         block_on("national_id_match"),
+        block_on("loyalty_id"),
         block_on("surname1_norm", "birth_date"),
         block_on("given_first_norm", "surname1_norm", "postcode"),
         block_on("given_first_norm", "birth_date"),
         block_on("name_block"),
+        block_on("postcode", "street_number"),
+        block_on("surname1_norm", "postcode"),
+        block_on("given_first_norm", "postcode"),
     ]
 
 

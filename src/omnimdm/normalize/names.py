@@ -20,8 +20,9 @@ def build_name_tables(con: duckdb.DuckDBPyConnection, base: str) -> dict[str, in
     counts = {
         "given": map_distinct(
             con,
-            distinct_sql=f"SELECT DISTINCT given_name FROM {base} "
-            "WHERE given_name IS NOT NULL ORDER BY 1",
+            distinct_sql=f"SELECT DISTINCT v FROM (SELECT given_name AS v FROM {base} "
+            f"UNION ALL SELECT surname1 FROM {base} UNION ALL SELECT surname2 FROM {base}) "
+            "WHERE v IS NOT NULL ORDER BY 1",
             fn=mappers.given_display,
             out="nm_given",
             in_cols=("raw",),
@@ -63,7 +64,7 @@ def build_name_tables(con: duckdb.DuckDBPyConnection, base: str) -> dict[str, in
         LEFT JOIN nm_given s1 ON s1.raw = b.surname1
         LEFT JOIN nm_given s2 ON s2.raw = b.surname2
     """)
-    # surname1/surname2 given as separate columns reuse the given-name display mapping
+    # surname1/surname2 given as separate columns share the display mapping of given names
     counts["given_keys"] = map_distinct(
         con,
         distinct_sql="SELECT DISTINCT given_name FROM nm_parts WHERE given_name IS NOT "

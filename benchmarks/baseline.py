@@ -1,0 +1,70 @@
+"""The FROZEN plain-Splink baseline that omnimdm is compared against. Do not tune it.
+
+Stock Splink comparisons on omnimdm's canonical columns (given name, surnames, normalized
+e-mail, first phone, birth date, postcode, city), the same blocking rules as omnimdm's
+model, stock training (prior from exact e-mail matches, u by random sampling, EM blocked on
+names and on birth date; prior from exact e-mail or exact name + birth date), plain connected components at 0.95.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+from omnimdm.match.settings import prediction_blocking_rules
+
+THRESHOLD = 0.95
+COLUMNS = (
+    "record_id, given_name_norm, surname1_norm, surname2_norm, email_norm, "
+    "phones[1] AS phone, birth_date, postcode, street_number, city_norm, given_first_norm, "
+    "email_match, mobiles_match, landlines_match, national_id_match, loyalty_id, "
+    "CASE WHEN count(*) OVER (PARTITION BY given_first_norm, surname1_norm) <= 50 "
+    "THEN given_first_norm || ' ' || surname1_norm END AS name_block"
+)
+
+
+def baseline_clusters(
+    norm: duckdb.DuckDBPyConnection, table: str = "norm_customers"
+) -> list[tuple[int, int]]:
+    """(record_id, cluster_id) from the baseline on ``table`` of the given connection."""
+    arrow = norm.sql(f"SELECT {COLUMNS} FROM {table} ORDER BY record_id").to_arrow_table()
+    mem = duckdb.connect()
+    mem.register("a", arrow)
+    mem.execute("CREATE TABLE customers AS SELECT * FROM a")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=[
+            cl.NameComparison("given_name_norm"),
+            cl.NameComparison("surname1_norm"),
+            cl.NameComparison("surname2_norm"),
+            cl.EmailComparison("email_norm"),
+            cl.ExactMatch("phone"),
+            cl.DateOfBirthComparison("birth_date", input_is_string=False),
+            cl.ExactMatch("postcode"),
+            cl.ExactMatch("city_norm"),
+        ],
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+    )
+    linker = Linker(DuckDBAPI(mem).register("customers"), settings, log_level=None)
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("email_norm"), block_on("given_name_norm", "surname1_norm", "birth_date")],
+            recall=0.7,
+        )
+    except Exception:  # noqa: BLE001 - no e-mails (FEBRL): keep Splink's default prior
+        pass
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=42)
+    for rule in (block_on("given_name_norm", "surname1_norm"), block_on("birth_date")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except Exception:  # noqa: BLE001 - a session with no pairs is skipped
+            pass
+    predictions = linker.inference.predict(threshold_match_probability=0.01)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=THRESHOLD
+    )
+    rows = mem.sql(f"SELECT record_id, cluster_id FROM {clusters.physical_name}").fetchall()
+    mem.close()
+    return [(int(r), int(c)) for r, c in rows]
