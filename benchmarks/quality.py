@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import febrl  # noqa: E402
 from baseline import baseline_clusters  # noqa: E402
 from datasets import synthetic_dataset  # noqa: E402
-
 from omnimdm import load_config, run  # noqa: E402
 from omnimdm.benchmark_record import write_result  # noqa: E402
 from omnimdm.config import Config, parse_config  # noqa: E402
