@@ -123,14 +123,26 @@ def comparisons() -> list[Any]:
                 "(postcode_r IS NULL AND street_key_r IS NULL)",
                 label_for_charts="null",
             ).configure(is_null_level=True),
+            # a shared address is household evidence (members share it, and their surnames
+            # and landline): weights fixed rather than estimated under independence
             cll.CustomLevel(
                 "postcode_l = postcode_r AND street_number_l = street_number_r",
                 label_for_charts="postcode and number",
+            ).configure(
+                m_probability=0.64,
+                u_probability=0.02,
+                fix_m_probability=True,
+                fix_u_probability=True,
             ),
             cll.CustomLevel(
                 "street_number_l = street_number_r AND "
                 "jaro_winkler_similarity(street_key_l, street_key_r) >= 0.88",
                 label_for_charts="number and similar street",
+            ).configure(
+                m_probability=0.16,
+                u_probability=0.01,
+                fix_m_probability=True,
+                fix_u_probability=True,
             ),
             cll.ExactMatchLevel("postcode"),
             cll.ExactMatchLevel("city_norm"),
