@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format lock bench-demo bench-ingest clean
+.PHONY: demo test test-fast lint format lock bench-demo bench-ingest bench-quality clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-demo: $(STAMP)
 ## bench-ingest: ingest + normalize at 100k and 1M synthetic records
 bench-ingest: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py --records 100000 1000000
+
+## bench-quality: omnimdm vs the frozen baseline on synthetic 100k and FEBRL3/4
+bench-quality: $(STAMP)
+	$(BIN)/python benchmarks/quality.py
 
 clean:
 	rm -rf omnimdm_demo benchmarks/data .pytest_cache .mypy_cache .ruff_cache

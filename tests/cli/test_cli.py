@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from omnimdm.cli import cli
 from tests.conftest import FIXTURES, write_config
 
-COMMANDS = ["synth", "run", "demo", "export", "evaluate"]
+COMMANDS = ["synth", "run", "demo", "export", "evaluate", "profile"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -102,3 +102,9 @@ def test_store_option_overrides_config(tmp_path: Path, mini_dir: Path) -> None:
     result = CliRunner().invoke(cli, ["-c", str(config), "--store", str(other), "run"])
     assert result.exit_code == 0, result.output
     assert other.exists() and not (tmp_path / "t.duckdb").exists()
+
+
+def test_readme_documents_every_command() -> None:
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in cli.commands:
+        assert f"omnimdm {name}" in readme, name
