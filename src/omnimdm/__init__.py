@@ -17,7 +17,7 @@ from omnimdm.errors import (
     StoreError,
 )
 from omnimdm.evaluate import Metrics
-from omnimdm.pipeline import STAGES, RunResult, run
+from omnimdm.pipeline import STAGES, RunResult, TrainResult, run, train
 from omnimdm.store import Store, record_id
 
 __version__ = "0.1.0"
@@ -34,8 +34,10 @@ __all__ = [
     "StageError",
     "Store",
     "StoreError",
+    "TrainResult",
     "__version__",
     "load_config",
     "record_id",
     "run",
+    "train",
 ]

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -281,3 +282,50 @@ def run(
         timings=ctx.timings,
         store_path=str(store.path),
     )
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns: the training run, the model file and the timings."""
+
+    run_id: int
+    model_path: str
+    fingerprint: str
+    timings: dict[str, float]
+
+
+def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
+    """Ingest and normalize, then train the model and save it in the store (``models``)
+    and as a Splink JSON file. Nothing else is published; ``run`` reuses the model."""
+    from omnimdm.match.model import prepare_input, train_or_load
+
+    store = Store(config.store.path)
+    path = model_path or store.path.with_name(store.path.stem + ".model.json")
+    with store.writer("train") as con:
+        run_id = store.begin_run(con, "train", config.config_hash())
+        ctx = RunContext(con=con, config=config, store=store, run_id=run_id, retrain=True)
+        stage = "setup"
+        try:
+            for stage, fn in STAGES[:2]:
+                t = time.perf_counter()
+                fn(ctx)
+                ctx.timings[stage] = round(time.perf_counter() - t, 3)
+            stage = "train"
+            t = time.perf_counter()
+            mem, _ = prepare_input(con, config.matching, norm=ctx.stg("norm_customers"))
+            _, model_json, _ = train_or_load(mem, config.matching, None)
+            mem.close()
+            ctx.timings["train"] = round(time.perf_counter() - t, 3)
+            ctx.model_json, ctx.model_trained = model_json, True
+            con.execute("BEGIN TRANSACTION")
+            _save_model_sql(ctx)
+            con.execute("COMMIT")
+            store.fail_run(con, run_id, "training run: nothing published", status="trained")
+        except BaseException as err:
+            store.fail_run(con, run_id, f"{stage}: {err}")
+            if isinstance(err, OmnimdmError | KeyboardInterrupt):
+                raise
+            raise StageError(stage, run_id, err) from err
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model_json, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return TrainResult(run_id, str(path), str(model_json.get("omnimdm_fingerprint")), ctx.timings)

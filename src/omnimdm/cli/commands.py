@@ -90,6 +90,27 @@ def run_cmd(state: AppState, retrain: bool) -> None:
     print_run(console, result)
 
 
+@cli.command("train")
+@click.option(
+    "--out",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Model file (default: next to the store, <store>.model.json).",
+)
+@click.pass_obj
+@handle_errors
+def train_cmd(state: AppState, model_path: Path | None) -> None:
+    """Train the matching model and save it (store and file); `run` reuses it."""
+    from omnimdm.pipeline import train
+
+    result = train(state.config(), model_path=model_path)
+    console.print(
+        f"model trained in {result.timings.get('train', 0):.1f} s (run "
+        f"{result.run_id}), saved in the store and to {result.model_path}"
+    )
+
+
 @cli.command("evaluate")
 @click.option(
     "--truth",

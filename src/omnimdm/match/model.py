@@ -104,18 +104,13 @@ def _try(step: str, fn: Callable[[], object]) -> None:
         log.warning("%s skipped: %s", step, text.splitlines()[0] if text else type(err).__name__)
 
 
-def run_match(
-    store: duckdb.DuckDBPyConnection,
-    matching: MatchingConfig,
-    *,
-    norm: str,
-    pairs_out: str,
-    clusters_out: str,
-    saved_model: dict[str, Any] | None,
-) -> MatchResult:
-    """Score and cluster ``norm``; write ``pairs_out`` and ``clusters_out`` into the store."""
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+def prepare_input(
+    store: duckdb.DuckDBPyConnection, matching: MatchingConfig, *, norm: str
+) -> tuple[duckdb.DuckDBPyConnection, int]:
+    """Copy the model's columns of ``norm`` into a fresh in-memory connection for Splink.
+
+    Returns the connection and the number of name blocking keys skipped for size.
+    """
     derived = {"street_key": "lower(strip_accents(street_name)) AS street_key"}
     cols = ", ".join(derived.get(c, c) for c in MODEL_COLUMNS)
     # a name is a blocking key only while few records share it (capped blocks)
@@ -135,25 +130,57 @@ def run_match(
     mem.register("customers_arrow", arrow)
     mem.execute(f"CREATE TABLE {INPUT_TABLE} AS SELECT * FROM customers_arrow")
     mem.unregister("customers_arrow")
-    del arrow
-    timings["load"] = time.perf_counter() - t0
+    return mem, int(skipped)
 
+
+def round_model(obj: Any, digits: int = 12) -> Any:
+    """Every float rounded to ``digits`` significant digits, so that repeated training runs
+    (floating-point sums in a different order across threads) save identical models."""
+    if isinstance(obj, float):
+        return float(f"{obj:.{digits}g}")
+    if isinstance(obj, dict):
+        return {k: round_model(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [round_model(v, digits) for v in obj]
+    return obj
+
+
+def train_or_load(
+    mem: duckdb.DuckDBPyConnection, matching: MatchingConfig, saved: dict[str, Any] | None
+) -> tuple[Linker, dict[str, Any], bool]:
+    """A linker with the saved model if it fits the current definition, else a newly
+    trained one; the parameters used are exactly the (rounded) ones saved."""
     fresh = settings(matching)
     fingerprint = settings_fingerprint(fresh.get_settings("duckdb").as_dict())
-    trained = False
-    if saved_model is not None and saved_model.get("omnimdm_fingerprint") == fingerprint:
-        model: Any = {k: v for k, v in saved_model.items() if k != "omnimdm_fingerprint"}
-        linker = _linker(mem, model)
-    else:
-        if saved_model is not None:
-            log.info("saved model does not fit the current model definition; retraining")
-        t = time.perf_counter()
-        linker = _linker(mem, fresh)
-        train(linker, matching)
-        trained = True
+    if saved is not None and saved.get("omnimdm_fingerprint") == fingerprint:
+        model = {k: v for k, v in saved.items() if k != "omnimdm_fingerprint"}
+        return _linker(mem, model), dict(saved), False
+    if saved is not None:
+        log.info("saved model does not fit the current model definition; retraining")
+    trainer = _linker(mem, fresh)
+    train(trainer, matching)
+    model = round_model(trainer.misc.save_model_to_json())
+    return _linker(mem, model), {**model, "omnimdm_fingerprint": fingerprint}, True
+
+
+def run_match(
+    store: duckdb.DuckDBPyConnection,
+    matching: MatchingConfig,
+    *,
+    norm: str,
+    pairs_out: str,
+    clusters_out: str,
+    saved_model: dict[str, Any] | None,
+) -> MatchResult:
+    """Score and cluster ``norm``; write ``pairs_out`` and ``clusters_out`` into the store."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    mem, skipped = prepare_input(store, matching, norm=norm)
+    timings["load"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    linker, model_json, trained = train_or_load(mem, matching, saved_model)
+    if trained:
         timings["train"] = time.perf_counter() - t
-    model_json = linker.misc.save_model_to_json()
-    model_json["omnimdm_fingerprint"] = fingerprint
 
     t = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=0.01)
@@ -186,7 +213,7 @@ def run_match(
         ).fetchall()[0][0]
     )
     return MatchResult(
-        skipped_block_keys=int(skipped),
+        skipped_block_keys=skipped,
         pairs=pairs_arrow.num_rows,
         linked_pairs=linked,
         model_json=model_json,
