@@ -20,6 +20,8 @@ THRESHOLD = 0.95
 COLUMNS = (
     "record_id, given_name_norm, surname1_norm, surname2_norm, email_norm, "
     "phones[1] AS phone, birth_date, postcode, street_number, city_norm, given_first_norm, "
+    "CASE WHEN count(*) OVER (PARTITION BY surname1_norm) <= 50 THEN surname1_norm END "
+    "AS surname_block, "
     "email_match, mobiles_match, landlines_match, national_id_match, loyalty_id, "
     "CASE WHEN count(*) OVER (PARTITION BY given_first_norm, surname1_norm) <= 50 "
     "THEN given_first_norm || ' ' || surname1_norm END AS name_block"

@@ -116,8 +116,9 @@ def prepare_input(
     # a name is a blocking key only while few records share it (capped blocks)
     arrow = store.sql(
         f"SELECT {cols}, CASE WHEN count(*) OVER (PARTITION BY given_first_norm, "
-        "surname1_norm) <= $cap THEN given_first_norm || ' ' || surname1_norm END AS name_block "
-        f"FROM {norm} ORDER BY record_id",
+        "surname1_norm) <= $cap THEN given_first_norm || ' ' || surname1_norm END AS name_block, "
+        "CASE WHEN count(*) OVER (PARTITION BY surname1_norm) <= $cap THEN surname1_norm END "
+        f"AS surname_block FROM {norm} ORDER BY record_id",
         params={"cap": matching.max_block_size},
     ).to_arrow_table()
     skipped = store.sql(

@@ -83,6 +83,10 @@ def comparisons() -> list[Any]:
             ),
             cll.JaroWinklerLevel("given_name_norm", 0.92),
             cll.ExactMatchLevel("given_first_norm"),
+            cll.CustomLevel(
+                "given_first_norm_l = surname1_norm_r AND surname1_norm_l = given_first_norm_r",
+                label_for_charts="given name and surname swapped",
+            ),
             cll.JaroWinklerLevel("given_name_norm", 0.8),
             cll.ElseLevel(),
         ],
@@ -175,6 +179,7 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("given_first_norm", "surname1_norm", "postcode"),
         block_on("given_first_norm", "birth_date"),
         block_on("name_block"),
+        block_on("surname_block"),
         block_on("postcode", "street_number"),
         block_on("surname1_norm", "postcode"),
         block_on("given_first_norm", "postcode"),
