@@ -14,17 +14,20 @@ import duckdb
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from omnimdm.config import MatchingConfig
+from omnimdm.match.model import CAPPED_KEYS
 from omnimdm.match.settings import prediction_blocking_rules
 
 THRESHOLD = 0.95
+_CAP = MatchingConfig().max_block_size
 COLUMNS = (
     "record_id, given_name_norm, surname1_norm, surname2_norm, email_norm, "
     "phones[1] AS phone, birth_date, postcode, street_number, city_norm, given_first_norm, "
-    "CASE WHEN count(*) OVER (PARTITION BY surname1_norm) <= 50 THEN surname1_norm END "
-    "AS surname_block, "
     "email_match, mobiles_match, landlines_match, national_id_match, loyalty_id, "
-    "CASE WHEN count(*) OVER (PARTITION BY given_first_norm, surname1_norm) <= 50 "
-    "THEN given_first_norm || ' ' || surname1_norm END AS name_block"
+    + ", ".join(
+        f"CASE WHEN count(*) OVER (PARTITION BY {expr}) <= {_CAP} THEN {expr} END AS {name}"
+        for name, expr in CAPPED_KEYS.items()
+    )
 )
 
 

@@ -128,10 +128,11 @@ class MatchingConfig(_Model):
         0.95, gt=0, lt=1, description="pairs at or above this probability are linked"
     )
     max_block_size: int = Field(
-        50,
+        20,
         gt=1,
-        description="name blocking keys carried by more records than this are skipped "
-        "(and counted); keeps pairs per record bounded as common names grow with the data",
+        description="broad blocking keys (name, surname, surname+postcode, address) carried "
+        "by more records than this are skipped (and counted); keeps pairs per record bounded "
+        "as common names grow with the data",
     )
     training: TrainingConfig = Field(default_factory=TrainingConfig)  # type: ignore[arg-type]
 

@@ -23,6 +23,14 @@ from omnimdm.match.settings import MODEL_COLUMNS, settings, settings_fingerprint
 log = logging.getLogger(__name__)
 
 INPUT_TABLE = "customers"
+STREET_KEY = "lower(strip_accents(street_name))"
+#: capped blocking keys (name -> SQL over the canonical table)
+CAPPED_KEYS = {
+    "name_block": "given_first_norm || ' ' || surname1_norm",
+    "surname_block": "surname1_norm",
+    "surname_postcode_block": "surname1_norm || ' ' || postcode",
+    "address_block": f"{STREET_KEY} || ' ' || street_number || ' ' || postcode",
+}
 
 
 @dataclass
@@ -111,22 +119,28 @@ def prepare_input(
 
     Returns the connection and the number of name blocking keys skipped for size.
     """
-    derived = {"street_key": "lower(strip_accents(street_name)) AS street_key"}
+    derived = {"street_key": f"{STREET_KEY} AS street_key"}
     cols = ", ".join(derived.get(c, c) for c in MODEL_COLUMNS)
-    # a name is a blocking key only while few records share it (capped blocks)
+    # broad keys are blocking keys only while few records share them (capped blocks):
+    # pairs per record stay bounded as common names and big postcodes grow with the data
+    capped = ", ".join(
+        f"CASE WHEN count(*) OVER (PARTITION BY {expr}) <= $cap THEN {expr} END AS {name}"
+        for name, expr in CAPPED_KEYS.items()
+    )
     arrow = store.sql(
-        f"SELECT {cols}, CASE WHEN count(*) OVER (PARTITION BY given_first_norm, "
-        "surname1_norm) <= $cap THEN given_first_norm || ' ' || surname1_norm END AS name_block, "
-        "CASE WHEN count(*) OVER (PARTITION BY surname1_norm) <= $cap THEN surname1_norm END "
-        f"AS surname_block FROM {norm} ORDER BY record_id",
+        f"SELECT {cols}, {capped} FROM {norm} ORDER BY record_id",
         params={"cap": matching.max_block_size},
     ).to_arrow_table()
-    skipped = store.sql(
-        f"SELECT count(*) FROM (SELECT 1 FROM {norm} WHERE given_first_norm IS NOT NULL AND "
-        "surname1_norm IS NOT NULL GROUP BY given_first_norm, surname1_norm "
-        "HAVING count(*) > $cap)",
-        params={"cap": matching.max_block_size},
-    ).fetchall()[0][0]
+    skipped = sum(
+        int(
+            store.sql(
+                f"SELECT count(*) FROM (SELECT 1 FROM {norm} WHERE {expr} IS NOT NULL "
+                f"GROUP BY {expr} HAVING count(*) > $cap)",
+                params={"cap": matching.max_block_size},
+            ).fetchall()[0][0]
+        )
+        for expr in CAPPED_KEYS.values()
+    )
     mem = duckdb.connect(config={"autoinstall_known_extensions": "false"})
     mem.register("customers_arrow", arrow)
     mem.execute(f"CREATE TABLE {INPUT_TABLE} AS SELECT * FROM customers_arrow")

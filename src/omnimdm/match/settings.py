@@ -180,9 +180,8 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("given_first_norm", "birth_date"),
         block_on("name_block"),
         block_on("surname_block"),
-        block_on("postcode", "street_number"),
-        block_on("surname1_norm", "postcode"),
-        block_on("given_first_norm", "postcode"),
+        block_on("surname_postcode_block"),
+        block_on("address_block"),
     ]
 
 
