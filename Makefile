@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format lock bench-demo bench-ingest bench-quality clean
+.PHONY: demo test test-fast lint format lock bench-demo bench-ingest bench-quality bench-scale clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench-ingest: $(STAMP)
 ## bench-quality: omnimdm vs the frozen baseline on synthetic 100k and FEBRL3/4
 bench-quality: $(STAMP)
 	$(BIN)/python benchmarks/quality.py
+
+## bench-scale: stage times, pairs and peak RSS at 100k and 1M (saved model and training)
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py --records 100000 1000000
 
 clean:
 	rm -rf omnimdm_demo benchmarks/data .pytest_cache .mypy_cache .ruff_cache
