@@ -34,3 +34,18 @@ def synthetic_dataset(
     }
     recipe_path.write_text(json.dumps(recipe, indent=2))
     return folder, recipe
+
+
+def measure_in_subprocess(script: str, folder: Path) -> dict[str, Any]:
+    """Run ``script --child folder`` in a fresh interpreter (so peak RSS is that run's
+    alone) and return the JSON it prints last."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, script, "--child", str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from datasets import synthetic_dataset  # noqa: E402
+from datasets import measure_in_subprocess, synthetic_dataset  # noqa: E402
 from omnimdm import load_config, run  # noqa: E402
 from omnimdm.benchmark_record import peak_rss_mb, write_result  # noqa: E402
 from omnimdm.normalize.distinct_map import TIMINGS  # noqa: E402
@@ -68,13 +67,7 @@ def main() -> None:
     runs = []
     for records in args.records:
         folder, recipe = synthetic_dataset(records, seed=args.seed)
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(folder)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        measured = json.loads(proc.stdout.strip().splitlines()[-1])
+        measured = measure_in_subprocess(__file__, folder)
         runs.append({"dataset": recipe, **measured})
         print(
             f"{recipe['records']:>9,} records: {measured['wall_s']:.1f} s, "
