@@ -284,12 +284,19 @@ def _units(tokens: list[str]) -> list[list[str]]:
     return units
 
 
+_INITIAL = re.compile(r"[^\W\d_]\.?")
+
+
 def _given_run(folded: list[str], units: list[list[str]]) -> int:
     """How many leading units are known given names (or devotional ``del Carmen`` parts)."""
     given = _given_lexicon()
     k = 0
     for i, (key, unit) in enumerate(zip(folded, units, strict=True)):
-        known = len(unit) == 1 and key in given
+        # an initial (``M.``) after a given name, or before one, is part of the given names
+        initial = len(unit) == 1 and _INITIAL.fullmatch(unit[0]) is not None and (
+            i > 0 or (i + 1 < len(folded) and folded[i + 1] in given)
+        )
+        known = len(unit) == 1 and (key in given or initial)
         devotional = (
             i > 0
             and len(unit) > 1
