@@ -134,6 +134,17 @@ class MatchingConfig(_Model):
         "by more records than this are skipped (and counted); keeps pairs per record bounded "
         "as common names grow with the data",
     )
+    pairs_per_record_per_key: float = Field(
+        1.0,
+        gt=0,
+        description="pair budget of each broad blocking key: bigger blocks are admitted "
+        "while their pairs stay within this many per record (never below max_block_size)",
+    )
+    min_pairs_per_key: int = Field(
+        500_000,
+        ge=0,
+        description="pair budget floor of each broad blocking key (small data keeps big blocks)",
+    )
     training: TrainingConfig = Field(default_factory=TrainingConfig)  # type: ignore[arg-type]
 
 

@@ -29,7 +29,8 @@ CAPPED_KEYS = {
     "name_block": "given_first_norm || ' ' || surname1_norm",
     "surname_block": "surname1_norm",
     "surname_postcode_block": "surname1_norm || ' ' || postcode",
-    "address_block": f"{STREET_KEY} || ' ' || street_number || ' ' || postcode",
+    "given_postcode_block": "given_first_norm || ' ' || postcode",
+    "address_block": "postcode || ' ' || street_number",
 }
 
 
@@ -123,29 +124,60 @@ def prepare_input(
     cols = ", ".join(derived.get(c, c) for c in MODEL_COLUMNS)
     # broad keys are blocking keys only while few records share them (capped blocks):
     # pairs per record stay bounded as common names and big postcodes grow with the data
+    caps = {name: block_cap(store, norm, expr, matching) for name, expr in CAPPED_KEYS.items()}
     capped = ", ".join(
-        f"CASE WHEN count(*) OVER (PARTITION BY {expr}) <= $cap THEN {expr} END AS {name}"
+        f"CASE WHEN count(*) OVER (PARTITION BY {expr}) <= {int(caps[name])} THEN {expr} END "
+        f"AS {name}"
         for name, expr in CAPPED_KEYS.items()
     )
-    arrow = store.sql(
-        f"SELECT {cols}, {capped} FROM {norm} ORDER BY record_id",
-        params={"cap": matching.max_block_size},
-    ).to_arrow_table()
+    arrow = store.sql(f"SELECT {cols}, {capped} FROM {norm} ORDER BY record_id").to_arrow_table()
     skipped = sum(
         int(
             store.sql(
                 f"SELECT count(*) FROM (SELECT 1 FROM {norm} WHERE {expr} IS NOT NULL "
                 f"GROUP BY {expr} HAVING count(*) > $cap)",
-                params={"cap": matching.max_block_size},
+                params={"cap": caps[name]},
             ).fetchall()[0][0]
         )
-        for expr in CAPPED_KEYS.values()
+        for name, expr in CAPPED_KEYS.items()
     )
     mem = duckdb.connect(config={"autoinstall_known_extensions": "false"})
     mem.register("customers_arrow", arrow)
     mem.execute(f"CREATE TABLE {INPUT_TABLE} AS SELECT * FROM customers_arrow")
     mem.unregister("customers_arrow")
     return mem, int(skipped)
+
+
+def block_cap(
+    store: duckdb.DuckDBPyConnection, norm: str, expr: str, matching: MatchingConfig
+) -> int:
+    """The largest block size for a broad key that keeps its pairs within budget.
+
+    Blocks are admitted smallest first while their pairs add up to at most
+    ``max(min_pairs_per_key, pairs_per_record_per_key x records)``; never below
+    ``max_block_size``. Small datasets thus keep big blocks (a few hundred thousand pairs
+    are cheap) while large ones stay bounded per record.
+    """
+    rows = store.sql(
+        f"""WITH sizes AS (
+                SELECT count(*) AS n FROM {norm} WHERE {expr} IS NOT NULL GROUP BY {expr}
+            ),
+            by_size AS (SELECT n, sum(n * (n - 1) / 2) AS pairs FROM sizes GROUP BY n),
+            running AS (SELECT n, sum(pairs) OVER (ORDER BY n) AS cumulative FROM by_size)
+            SELECT coalesce(max(n) FILTER (cumulative <= $budget), 0)
+            FROM running""",
+        params={
+            "budget": max(
+                matching.min_pairs_per_key,
+                matching.pairs_per_record_per_key * _count(store, norm),
+            )
+        },
+    ).fetchall()
+    return max(matching.max_block_size, int(rows[0][0]))
+
+
+def _count(store: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(store.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def round_model(obj: Any, digits: int = 12) -> Any:

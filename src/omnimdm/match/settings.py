@@ -181,6 +181,7 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
         block_on("name_block"),
         block_on("surname_block"),
         block_on("surname_postcode_block"),
+        block_on("given_postcode_block"),
         block_on("address_block"),
     ]
 

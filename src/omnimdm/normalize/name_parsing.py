@@ -293,8 +293,10 @@ def _given_run(folded: list[str], units: list[list[str]]) -> int:
     k = 0
     for i, (key, unit) in enumerate(zip(folded, units, strict=True)):
         # an initial (``M.``) after a given name, or before one, is part of the given names
-        initial = len(unit) == 1 and _INITIAL.fullmatch(unit[0]) is not None and (
-            i > 0 or (i + 1 < len(folded) and folded[i + 1] in given)
+        initial = (
+            len(unit) == 1
+            and _INITIAL.fullmatch(unit[0]) is not None
+            and (i > 0 or (i + 1 < len(folded) and folded[i + 1] in given))
         )
         known = len(unit) == 1 and (key in given or initial)
         devotional = (
