@@ -95,6 +95,7 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
         block_on("postcode", "birth_date"),
         block_on("surname1_norm", "given_first_norm", "postcode"),
     )
+    prior = settings_obj._probability_two_random_records_match
     for rule in sessions:
         _try(
             "EM session",
@@ -102,6 +103,9 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
                 rule, estimate_without_term_frequencies=True
             ),
         )
+    # EM varies the prior inside its blocks but it is not the population prior; a session
+    # that fails half-way (no pairs) must not leave its value behind either
+    settings_obj._probability_two_random_records_match = prior
 
 
 def _try(step: str, fn: Callable[[], object]) -> None:
@@ -205,7 +209,14 @@ def train_or_load(
     if saved is not None:
         log.info("saved model does not fit the current model definition; retraining")
     trainer = _linker(mem, fresh)
-    train(trainer, matching)
+    # one thread while training: parallel float sums come out in a varying order, and EM
+    # amplifies the last-digit differences; scoring afterwards uses every core again
+    threads = mem.sql("SELECT current_setting('threads')").fetchall()[0][0]
+    mem.execute("SET threads TO 1")
+    try:
+        train(trainer, matching)
+    finally:
+        mem.execute(f"SET threads TO {int(threads)}")
     model = round_model(trainer.misc.save_model_to_json())
     return _linker(mem, model), {**model, "omnimdm_fingerprint": fingerprint}, True
 
