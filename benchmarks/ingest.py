@@ -45,7 +45,7 @@ def child(data_dir: Path) -> dict[str, Any]:
         "rows_accepted": sum(int(s["accepted"]) for s in result.sources.values()),
         "wall_s": round(wall, 3),
         "rows_per_s": round(read / wall),
-        "distinct_phones_parsed": result.counts["normalize"]["distinct_phones_parsed"],
+        "distinct_phones_parsed": result.counts["normalize"]["distinct_phones"],
         "shared_values": result.counts["normalize"]["shared_values"],
         "step_timings_s": result.timings,
         "distinct_map_s": dict(TIMINGS),

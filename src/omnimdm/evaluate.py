@@ -116,12 +116,13 @@ def extended_metrics(
     household_id; ``names`` (optional) has (source, source_record_id, full_name_key) to
     find same-name pairs inside a household (a parent and child with one name).
     """
+    joined = (
+        "SELECT p.golden_id, t.person_id, nullif(t.household_id, '') AS household_id, "
+        f"p.source, p.source_record_id FROM {predicted} p JOIN {truth} t "
+        "USING (source, source_record_id)"
+    )
     row = con.sql(f"""
-        WITH j AS (
-            SELECT p.golden_id, t.person_id, nullif(t.household_id, '') AS household_id,
-                   p.source, p.source_record_id
-            FROM {predicted} p JOIN {truth} t USING (source, source_record_id)
-        ),
+        WITH j AS ({joined}),
         cp AS (SELECT golden_id, person_id, count(*) AS n FROM j GROUP BY ALL),
         c AS (SELECT golden_id, sum(n) AS n, count(*) AS persons FROM cp GROUP BY golden_id),
         p AS (SELECT person_id, sum(n) AS n FROM cp GROUP BY person_id)
@@ -147,11 +148,7 @@ def extended_metrics(
     )
     same_name = "na.full_name_key = nb.full_name_key" if names else "false"
     hh = con.sql(f"""
-        WITH j AS (
-            SELECT p.golden_id, t.person_id, nullif(t.household_id, '') AS household_id,
-                   p.source, p.source_record_id
-            FROM {predicted} p JOIN {truth} t USING (source, source_record_id)
-        )
+        WITH j AS ({joined})
         SELECT count(*) FILTER (NOT sn) AS hh_pairs,
                count(*) FILTER (NOT sn AND merged) AS hh_merged,
                count(*) FILTER (sn) AS same_name_pairs,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import duckdb
 
@@ -209,6 +209,26 @@ def _save_model_sql(ctx: RunContext) -> None:
         )
 
 
+def _timed_stage(
+    ctx: RunContext, stage: str, fn: Callable[[RunContext], None], progress: ProgressHook | None
+) -> None:
+    if progress:
+        progress(stage, "start")
+    t = time.perf_counter()
+    fn(ctx)
+    ctx.timings[stage] = round(time.perf_counter() - t, 3)
+    if progress:
+        progress(stage, "done")
+
+
+def _fail(ctx: RunContext, stage: str, err: BaseException) -> NoReturn:
+    """Mark the run failed (staging dropped), then re-raise as a user-facing error."""
+    ctx.store.fail_run(ctx.con, ctx.run_id, f"{stage}: {err}")
+    if isinstance(err, OmnimdmError | KeyboardInterrupt):
+        raise err
+    raise StageError(stage, ctx.run_id, err) from err
+
+
 def run(
     config: Config,
     *,
@@ -234,17 +254,11 @@ def run(
         stage = "setup"
         try:
             for stage, fn in STAGES:
-                if progress:
-                    progress(stage, "start")
-                t = time.perf_counter()
-                fn(ctx)
-                ctx.timings[stage] = round(time.perf_counter() - t, 3)
-                if progress:
-                    progress(stage, "done")
+                _timed_stage(ctx, stage, fn, progress)
                 if stage == stop_after:
                     break
             if stop_after is not None:
-                store.fail_run(
+                store.end_unpublished(
                     con, run_id, f"partial run: stopped after {stop_after}", status="partial"
                 )
                 return RunResult(
@@ -266,10 +280,7 @@ def run(
             )
             ctx.timings["publish"] = round(time.perf_counter() - t, 3)
         except BaseException as err:
-            store.fail_run(con, run_id, f"{stage}: {err}")
-            if isinstance(err, OmnimdmError | KeyboardInterrupt):
-                raise
-            raise StageError(stage, run_id, err) from err
+            _fail(ctx, stage, err)
         ctx.timings["total"] = round(time.perf_counter() - started, 3)
         con.execute(
             "UPDATE runs SET timings = ? WHERE run_id = ?", [json.dumps(ctx.timings), run_id]
@@ -307,9 +318,7 @@ def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
         stage = "setup"
         try:
             for stage, fn in STAGES[:2]:
-                t = time.perf_counter()
-                fn(ctx)
-                ctx.timings[stage] = round(time.perf_counter() - t, 3)
+                _timed_stage(ctx, stage, fn, None)
             stage = "train"
             t = time.perf_counter()
             mem, _ = prepare_input(con, config.matching, norm=ctx.stg("norm_customers"))
@@ -320,12 +329,9 @@ def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
             con.execute("BEGIN TRANSACTION")
             _save_model_sql(ctx)
             con.execute("COMMIT")
-            store.fail_run(con, run_id, "training run: nothing published", status="trained")
+            store.end_unpublished(con, run_id, "training run: nothing published", status="trained")
         except BaseException as err:
-            store.fail_run(con, run_id, f"{stage}: {err}")
-            if isinstance(err, OmnimdmError | KeyboardInterrupt):
-                raise
-            raise StageError(stage, run_id, err) from err
+            _fail(ctx, stage, err)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model_json, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return TrainResult(run_id, str(path), str(model_json.get("omnimdm_fingerprint")), ctx.timings)

@@ -274,15 +274,20 @@ class Store:
         con.execute("CHECKPOINT")
         self.write_snapshot(con)
 
-    def fail_run(
-        self, con: duckdb.DuckDBPyConnection, run_id: int, error: str, status: str = "failed"
+    def fail_run(self, con: duckdb.DuckDBPyConnection, run_id: int, error: str) -> None:
+        """Mark the run failed and drop its staging tables."""
+        self.end_unpublished(con, run_id, error, status="failed")
+
+    def end_unpublished(
+        self, con: duckdb.DuckDBPyConnection, run_id: int, note: str, *, status: str
     ) -> None:
-        """Mark the run failed (or partial) and drop its staging tables."""
+        """End a run without publishing (failed, partial, training only): record the status
+        and note, drop its staging tables."""
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         con.execute(
             "UPDATE runs SET status = ?, ended_at = now(), error = ? WHERE run_id = ?",
-            [status, error[:2000], run_id],
+            [status, note[:2000], run_id],
         )
         for name in self.tables(con, prefix=f"stg_r{run_id}_"):
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")

@@ -13,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from omnimdm.cli.main import AppState, cli, handle_errors
 from omnimdm.cli.render import metrics_table, print_run
+from omnimdm.config import Config
 from omnimdm.pipeline import RunResult, run
 from omnimdm.store import Store
 
@@ -20,11 +21,9 @@ console = Console()
 
 
 def _run_with_progress(
-    state: AppState, *, command: str, retrain: bool, config_override: object | None = None
+    state: AppState, *, command: str, retrain: bool, config_override: Config | None = None
 ) -> RunResult:
-    from omnimdm.config import Config
-
-    config = config_override if isinstance(config_override, Config) else state.config()
+    config = config_override if config_override is not None else state.config()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

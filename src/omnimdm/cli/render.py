@@ -63,7 +63,7 @@ def stage_table(result: RunResult) -> Table:
         (
             "normalize",
             f"{norm.get('records', 0):,} canonical records, "
-            f"{norm.get('distinct_phones_parsed', 0):,} distinct phones parsed, "
+            f"{norm.get('distinct_phones', 0):,} distinct phones parsed, "
             f"{norm.get('shared_values', 0):,} shared values flagged",
         ),
         (

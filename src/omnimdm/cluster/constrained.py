@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import duckdb
@@ -32,7 +33,7 @@ class Edge:
 def constrained_components(
     nodes: dict[int, Identity],
     edges: Iterable[Edge],
-    cannot_link: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+    cannot_link: AbstractSet[tuple[int, int]] = frozenset(),
 ) -> tuple[dict[int, int], int]:
     """Greedy constrained merge. Returns (record -> cluster key, edges cut).
 

@@ -6,7 +6,6 @@ touch the store file); canonical records go in and pairs and clusters come back 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -278,7 +277,3 @@ def run_match(
         trained=trained,
         timings=timings,
     )
-
-
-def model_to_text(model_json: dict[str, Any]) -> str:
-    return json.dumps(model_json, sort_keys=True)

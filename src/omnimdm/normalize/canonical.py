@@ -280,7 +280,6 @@ def normalize(
     ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     counts["records"] = int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
-    counts["distinct_phones_parsed"] = counts.get("distinct_phones", 0)
     log.info("normalized %d records", counts["records"])
     return counts
 
