@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import duckdb
 
-from omnimdm.adapters.ingest import create_ingest_tables, ingest_source, merge_records
+from omnimdm.adapters.ingest import create_ingest_tables, finish_records, ingest_source
 from omnimdm.cluster.constrained import apply_constraints
 from omnimdm.cluster.golden_ids import assign_golden_ids
 from omnimdm.config import Config
@@ -84,12 +84,21 @@ class RunResult:
 
 
 def stage_ingest(ctx: RunContext) -> None:
-    ingest, rejects = ctx.stg("ingest"), ctx.stg("rejects")
-    create_ingest_tables(ctx.con, ingest, rejects)
+    records, rejects = ctx.stg("src_records"), ctx.stg("rejects")
+    has_previous = ctx.has_published("src_records")
+    create_ingest_tables(ctx.con, records, rejects)
     per_source: dict[str, dict[str, Any]] = {}
     for source in ctx.config.sources:
         t = time.perf_counter()
-        c = ingest_source(ctx.con, ctx.config, source, ingest=ingest, rejects=rejects)
+        c = ingest_source(
+            ctx.con,
+            ctx.config,
+            source,
+            records=records,
+            rejects=rejects,
+            run_id=ctx.run_id,
+            has_previous=has_previous,
+        )
         ctx.timings[f"ingest.{source.name}"] = round(time.perf_counter() - t, 3)
         per_source[source.name] = {
             "read": c.read,
@@ -98,18 +107,16 @@ def stage_ingest(ctx: RunContext) -> None:
             "rejected_by_reason": c.rejected_by_reason,
         }
     t = time.perf_counter()
-    changes = merge_records(
+    changes = finish_records(
         ctx.con,
         run_id=ctx.run_id,
-        ingest=ingest,
-        out=ctx.stg("src_records"),
+        records=records,
         snapshot_sources=[s.name for s in ctx.config.sources if s.mode == "snapshot"],
-        has_previous=ctx.has_published("src_records"),
+        has_previous=has_previous,
     )
     ctx.timings["ingest.merge"] = round(time.perf_counter() - t, 3)
     for name, change in changes.items():
         per_source.setdefault(name, {"read": 0, "accepted": 0, "rejected": 0}).update(change)
-    ctx.con.execute(f"DROP TABLE {ingest}")
     ctx.counts["sources"] = per_source
 
 

@@ -1,8 +1,9 @@
 """Ingest stage: read every configured source, map it to input fields, reject bad rows.
 
-Writes two staging tables for the run: ``ingest`` (one row per accepted record, every
-field as text, plus the original row as JSON in ``raw``) and ``rejects`` (one row per
-rejected input row with a reason). ``rows read = accepted + rejected`` holds per source.
+Writes two staging tables for the run: ``src_records`` (one row per accepted record, every
+field as text, the original row as JSON in ``raw``, merged with the previous run's records)
+and ``rejects`` (one row per rejected input row with a reason). ``rows read = accepted +
+rejected`` holds per source.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from pathlib import Path
 import duckdb
 
 from omnimdm.adapters.presets import INPUT_FIELDS, ISO_TS, PRESETS, Preset
-from omnimdm.adapters.readers import MAX_JSON_DEPTH, RAW, RawTable, json_depth, read_source
+from omnimdm.adapters.readers import (
+    MAX_JSON_DEPTH,
+    RAW,
+    RawTable,
+    drop_raw,
+    json_depth,
+    read_source,
+)
 from omnimdm.config import Config, SourceConfig
 from omnimdm.errors import SourceError
 from omnimdm.store import quote_ident, record_id_sql
@@ -61,13 +69,21 @@ def preset_for(source: SourceConfig) -> Preset:
     )
 
 
-def create_ingest_tables(con: duckdb.DuckDBPyConnection, ingest: str, rejects: str) -> None:
+#: the bookkeeping columns of ``src_records`` (set by the run that loads each record)
+RUN_COLUMNS = (
+    "first_seen_run INTEGER, updated_run INTEGER, last_seen_run INTEGER, retired_run INTEGER"
+)
+
+
+def create_ingest_tables(con: duckdb.DuckDBPyConnection, records: str, rejects: str) -> None:
+    """Create the run's ``src_records`` staging table (every source loads straight into it)
+    and its ``rejects`` table."""
     fields = ", ".join(f"{c} VARCHAR" for c in FIELD_COLUMNS)
     con.execute(
-        f"CREATE TEMP TABLE {ingest} (source VARCHAR, source_kind VARCHAR, "
+        f"CREATE TABLE {records} (source VARCHAR, source_kind VARCHAR, "
         "source_record_id VARCHAR,"
         f" record_id BIGINT, row_ordinal BIGINT, content_hash VARCHAR, raw JSON,"
-        f" updated_ts TIMESTAMP, {fields})"
+        f" updated_ts TIMESTAMP, {fields}, {RUN_COLUMNS})"
     )
     con.execute(
         f"CREATE TABLE {rejects} (source VARCHAR, row_ordinal BIGINT, byte_offset BIGINT,"
@@ -184,10 +200,12 @@ def ingest_source(
     config: Config,
     source: SourceConfig,
     *,
-    ingest: str,
+    records: str,
     rejects: str,
+    run_id: int,
+    has_previous: bool,
 ) -> SourceCounts:
-    """Read one source into the run's ``ingest`` and ``rejects`` staging tables."""
+    """Read one source into the run's ``src_records`` and ``rejects`` staging tables."""
     preset = preset_for(source)
     path = config.source_path(source)
     fmt = source.format or preset.format
@@ -232,13 +250,28 @@ def ingest_source(
         "ORDER BY row_ordinal",
         {"src": source.name},
     )
+    # Accepted rows go straight into src_records, merged with the source's previous
+    # records: the same key with changed content is an update, never a new entity.
     cols = ", ".join(FIELD_COLUMNS)
+    previous = (
+        "(SELECT record_id, content_hash, first_seen_run, updated_run, retired_run "
+        "FROM src_records WHERE source = $src)"
+        if has_previous
+        else "(SELECT NULL::BIGINT AS record_id, NULL::VARCHAR AS content_hash, "
+        "NULL::INTEGER AS first_seen_run, NULL::INTEGER AS updated_run, "
+        "NULL::INTEGER AS retired_run WHERE false)"
+    )
     con.execute(
-        f"INSERT INTO {ingest} (source, source_kind, source_record_id, record_id, row_ordinal,"
-        f" content_hash, raw, updated_ts, {cols}) SELECT $src, $kind, source_record_id, "
-        f"{record_id_sql('$src', 'source_record_id')}, row_ordinal, md5(raw), raw, updated_ts,"
-        f" {cols} FROM ranked WHERE dup_rank = 1",
-        {"src": source.name, "kind": source.kind},
+        f"""INSERT INTO {records} SELECT r.*, coalesce(o.first_seen_run, $run),
+            CASE WHEN o.record_id IS NULL OR o.content_hash <> r.content_hash
+                 OR o.retired_run IS NOT NULL THEN $run ELSE o.updated_run END,
+            $run, NULL::INTEGER
+        FROM (SELECT $src AS source, $kind AS source_kind, source_record_id,
+                     {record_id_sql("$src", "source_record_id")} AS record_id, row_ordinal,
+                     md5(raw) AS content_hash, raw, updated_ts, {cols}
+              FROM ranked WHERE dup_rank = 1) r
+        LEFT JOIN {previous} o USING (record_id)""",
+        {"src": source.name, "kind": source.kind, "run": run_id},
     )
     counts = SourceCounts(read=raw.rows_read)
     for reason, n in con.sql(
@@ -248,12 +281,10 @@ def ingest_source(
         counts.rejected_by_reason[reason] = int(n)
     counts.rejected = sum(counts.rejected_by_reason.values())
     counts.accepted = int(
-        con.sql(
-            f"SELECT count(*) FROM {ingest} WHERE source = $src", params={"src": source.name}
-        ).fetchall()[0][0]
+        con.sql("SELECT count(*) FROM ranked WHERE dup_rank = 1").fetchall()[0][0]
     )
-    for tmp in ("ranked", quote_ident(raw.name), quote_ident(raw.rejects)):
-        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+    con.execute("DROP TABLE ranked")
+    drop_raw(con, raw)
     if not counts.reconciles():  # pragma: no cover - a bug, not a user error
         raise AssertionError(f"row counts do not reconcile for {source.name}: {counts}")
     log.info(
@@ -266,42 +297,27 @@ def ingest_source(
     return counts
 
 
-def merge_records(
+def finish_records(
     con: duckdb.DuckDBPyConnection,
     *,
     run_id: int,
-    ingest: str,
-    out: str,
+    records: str,
     snapshot_sources: list[str],
     has_previous: bool,
 ) -> dict[str, dict[str, int]]:
-    """Apply this run's loads to the previous ``src_records`` (snapshot retires, delta keeps).
+    """Carry the previous records this run did not load into ``records`` (a snapshot
+    source retires them, a delta source keeps them).
 
-    The same key with changed content is an update of the record, never a new entity.
     Returns per-source counts of new, updated, unchanged and retired records.
     """
-    old = (
-        "src_records"
-        if has_previous
-        else (
-            f"(SELECT *, NULL::INTEGER AS first_seen_run, NULL::INTEGER AS updated_run, "
-            f"NULL::INTEGER AS last_seen_run, NULL::INTEGER AS retired_run "
-            f"FROM {ingest} WHERE false)"
+    if has_previous:
+        con.execute(
+            f"""INSERT INTO {records}
+            SELECT o.* REPLACE (CASE WHEN o.retired_run IS NULL AND list_contains($snap, o.source)
+                                     THEN $run ELSE o.retired_run END AS retired_run)
+            FROM src_records o ANTI JOIN {records} i USING (record_id)""",
+            {"run": run_id, "snap": snapshot_sources},
         )
-    )
-    con.execute(
-        f"""CREATE TABLE {out} AS
-        SELECT i.*, coalesce(o.first_seen_run, $run) AS first_seen_run,
-            CASE WHEN o.record_id IS NULL OR o.content_hash <> i.content_hash
-                 OR o.retired_run IS NOT NULL THEN $run ELSE o.updated_run END AS updated_run,
-            $run AS last_seen_run, NULL::INTEGER AS retired_run
-        FROM {ingest} i LEFT JOIN {old} o USING (record_id)
-        UNION ALL BY NAME
-        SELECT o.* REPLACE (CASE WHEN o.retired_run IS NULL AND list_contains($snap, o.source)
-                                 THEN $run ELSE o.retired_run END AS retired_run)
-        FROM {old} o ANTI JOIN {ingest} i USING (record_id)""",
-        {"run": run_id, "snap": snapshot_sources},
-    )
     rows = con.sql(
         f"""SELECT source,
             count(*) FILTER (first_seen_run = $run) AS new,
@@ -309,7 +325,7 @@ def merge_records(
             count(*) FILTER (last_seen_run = $run AND updated_run <> $run) AS unchanged,
             count(*) FILTER (retired_run = $run) AS retired,
             count(*) FILTER (retired_run IS NULL) AS active
-        FROM {out} GROUP BY source ORDER BY source""",
+        FROM {records} GROUP BY source ORDER BY source""",
         params={"run": run_id},
     ).fetchall()
     keys = ("new", "updated", "unchanged", "retired", "active")

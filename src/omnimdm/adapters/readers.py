@@ -70,8 +70,7 @@ def read_source(
     """Load ``path`` into temp table ``raw_<source>``; file-level problems raise."""
     _check_file(source, path)
     table, rejects = f"raw_{source}", f"raw_{source}_rejects"
-    for t in (table, rejects):
-        con.execute(f"DROP TABLE IF EXISTS {quote_ident(t)}")
+    drop_raw(con, RawTable(table, rejects, (), False, 0))
     con.execute(
         f"CREATE TEMP TABLE {quote_ident(rejects)} (row_ordinal BIGINT, byte_offset BIGINT, "
         "reason VARCHAR, raw VARCHAR)"
@@ -105,6 +104,18 @@ def read_source(
         fmt in ("json", "jsonl"),
         accepted + rejected,
     )
+
+
+def drop_raw(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
+    """Drop the temp objects behind ``raw`` (a CSV's raw table is a view over ``<name>_in``)."""
+    for name in (raw.name, raw.name + "_in", raw.rejects):
+        kind = con.sql(
+            "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $n AND temporary "
+            "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $n AND temporary",
+            params={"n": name},
+        ).fetchall()
+        for (k,) in kind:
+            con.execute(f"DROP {k} IF EXISTS {quote_ident(name)}")
 
 
 def _check_file(source: str, path: Path) -> None:
@@ -192,25 +203,24 @@ def _read_csv(
     # Accepted rows get their data-row ordinal back: the k-th accepted row comes after
     # every rejected row j (1-based, ordinal r_j) with r_j - j < k (an ASOF join finds
     # the last such j, which is their count).
+    # A view, not a copy: the ingest step reads it once (the raw JSON is built there).
     has_rejects = bool(con.sql(f"SELECT 1 FROM {quote_ident(rejects)} LIMIT 1").fetchall())
     if not has_rejects:
         con.execute(
-            f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT i.rowid + 1 AS row_ordinal, "
-            f"to_json(i)::VARCHAR AS {RAW}, i.* FROM {quote_ident(table + '_in')} i "
-            "ORDER BY i.rowid"
+            f"CREATE TEMP VIEW {quote_ident(table)} AS SELECT i.rowid + 1 AS row_ordinal, "
+            f"to_json(i)::VARCHAR AS {RAW}, i.* FROM {quote_ident(table + '_in')} i"
         )
     else:
         con.execute(
-            f"CREATE TEMP TABLE {quote_ident(table)} AS "
+            f"CREATE TEMP VIEW {quote_ident(table)} AS "
             f"WITH rj AS (SELECT gap, max(j) AS j FROM (SELECT row_ordinal - row_number() OVER "
             f"(ORDER BY row_ordinal) AS gap, row_number() OVER (ORDER BY row_ordinal) AS j "
             f"FROM {quote_ident(rejects)}) GROUP BY gap), "
             f"t AS (SELECT i.rowid + 1 AS k, to_json(i)::VARCHAR AS {RAW}, i.* "
             f"FROM {quote_ident(table + '_in')} i) "
             f"SELECT t.k + coalesce(rj.j, 0) AS row_ordinal, t.* EXCLUDE (k) "
-            f"FROM t ASOF LEFT JOIN rj ON rj.gap < t.k ORDER BY t.k"
+            f"FROM t ASOF LEFT JOIN rj ON rj.gap < t.k"
         )
-    con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
     con.execute("DROP TABLE IF EXISTS omnimdm_csv_errors")
     con.execute("DROP TABLE IF EXISTS omnimdm_csv_scans")
 

@@ -38,7 +38,7 @@ def _lit(text: str | None) -> str:
     return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
 
 
-def _base_sql(config: Config, records: str) -> str:
+def _base_inner_sql(config: Config, records: str) -> str:
     """Trimmed raw fields plus per-source settings, one row per active record."""
     sources = config.sources
     region = _per_source(config, {s.name: _lit(s.default_region) for s in sources}, "'ES'")
@@ -66,22 +66,7 @@ def _base_sql(config: Config, records: str) -> str:
 
 def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Country, birth date, national id, postcode, city and street per distinct value."""
-    counts = {
-        "countries": map_distinct(
-            con,
-            distinct_sql="SELECT DISTINCT country_raw FROM nc_base WHERE country_raw IS "
-            "NOT NULL ORDER BY 1",
-            fn=mappers.country,
-            out="nc_country",
-            in_cols=("raw",),
-            out_schema=mappers.COUNTRY,
-        ),
-    }
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE nc_geo AS
-        SELECT b.record_id, c.iso2 AS country, coalesce(c.iso2, b.default_region) AS region_key
-        FROM nc_base b LEFT JOIN nc_country c ON c.raw = b.country_raw
-    """)
+    counts: dict[str, int] = {}
     counts["birth_dates"] = map_distinct(
         con,
         distinct_sql="SELECT DISTINCT birth_date, birth_formats FROM nc_base WHERE "
@@ -93,8 +78,8 @@ def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     )
     counts["national_ids"] = map_distinct(
         con,
-        distinct_sql="SELECT DISTINCT b.national_id, coalesce(g.country, '') FROM nc_base "
-        "b JOIN nc_geo g USING (record_id) WHERE b.national_id IS NOT NULL ORDER BY ALL",
+        distinct_sql="SELECT DISTINCT national_id, coalesce(country, '') FROM nc_base "
+        "WHERE national_id IS NOT NULL ORDER BY ALL",
         fn=mappers.national_id,
         out="nc_nid",
         in_cols=("raw", "country"),
@@ -102,8 +87,8 @@ def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     )
     counts["postcodes"] = map_distinct(
         con,
-        distinct_sql="SELECT DISTINCT b.postcode, g.region_key FROM nc_base b JOIN nc_geo "
-        "g USING (record_id) WHERE b.postcode IS NOT NULL ORDER BY ALL",
+        distinct_sql="SELECT DISTINCT postcode, region_key FROM nc_base "
+        "WHERE postcode IS NOT NULL ORDER BY ALL",
         fn=mappers.postcode,
         out="nc_pc",
         in_cols=("raw", "country"),
@@ -132,32 +117,36 @@ def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def _phones(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = build_phone_lookup(
         con,
-        "SELECT b.mobile AS raw, g.region_key AS region FROM nc_base b JOIN nc_geo g "
-        "USING (record_id) UNION ALL SELECT b.phone, g.region_key FROM nc_base b JOIN nc_geo "
-        "g USING (record_id)",
+        "SELECT mobile AS raw, region_key AS region FROM nc_base "
+        "UNION ALL SELECT phone, region_key FROM nc_base",
         "nc_phone_lookup",
     )
-    # one row per (record, number): mobiles are personal, fixed lines household; Mexican
-    # numbers are 'either' and count as personal when typed into a mobile field
+    # A record has at most two numbers (mobile field, phone field): lists are built per row,
+    # no aggregation. Mobiles are personal, fixed lines household; Mexican numbers are
+    # 'either' and count as personal when typed into a mobile field.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE nc_phones AS
-        WITH numbers AS (
-            SELECT b.record_id, b.mobile AS raw, 'mobile' AS field, g.region_key FROM nc_base b
-            JOIN nc_geo g USING (record_id) WHERE b.mobile IS NOT NULL
-            UNION ALL
-            SELECT b.record_id, b.phone, 'phone', g.region_key FROM nc_base b
-            JOIN nc_geo g USING (record_id) WHERE b.phone IS NOT NULL
+        SELECT record_id,
+               list_filter(CASE WHEN p = m THEN [m] ELSE [m, p] END, lambda x: x IS NOT NULL)
+                   AS phones,
+               list_sort(list_distinct(list_filter([
+                   CASE WHEN m_type IN ('mobile', 'either') THEN m END,
+                   CASE WHEN p_type = 'mobile' THEN p END], lambda x: x IS NOT NULL)))
+                   AS mobiles,
+               list_sort(list_distinct(list_filter([
+                   CASE WHEN m_type IN ('fixed', 'unknown') THEN m END,
+                   CASE WHEN p_type IN ('fixed', 'unknown', 'either') THEN p END],
+                   lambda x: x IS NOT NULL))) AS landlines,
+               nullif(list_sort(list_distinct(list_filter([m_reason, p_reason],
+                   lambda x: x IS NOT NULL))), []) AS phone_reasons
+        FROM (
+            SELECT b.record_id, lm.e164 AS m, lm.phone_type AS m_type, lm.reason AS m_reason,
+                   lp.e164 AS p, lp.phone_type AS p_type, lp.reason AS p_reason
+            FROM nc_base b
+            LEFT JOIN nc_phone_lookup lm ON lm.raw = b.mobile AND lm.region = b.region_key
+            LEFT JOIN nc_phone_lookup lp ON lp.raw = b.phone AND lp.region = b.region_key
+            WHERE b.mobile IS NOT NULL OR b.phone IS NOT NULL
         )
-        SELECT n.record_id,
-               list_distinct(list(l.e164 ORDER BY n.field, l.e164)) AS phones,
-               list_distinct(list(l.e164 ORDER BY l.e164) FILTER (l.phone_type = 'mobile'
-                   OR (l.phone_type = 'either' AND n.field = 'mobile'))) AS mobiles,
-               list_distinct(list(l.e164 ORDER BY l.e164) FILTER (l.phone_type = 'fixed'
-                   OR l.phone_type = 'unknown' OR (l.phone_type = 'either'
-                   AND n.field = 'phone'))) AS landlines,
-               list(DISTINCT l.reason) FILTER (l.reason IS NOT NULL) AS phone_reasons
-        FROM numbers n JOIN nc_phone_lookup l ON l.raw = n.raw AND l.region = n.region_key
-        GROUP BY n.record_id
     """)
     return counts
 
@@ -166,7 +155,7 @@ def _assemble_sql(config: Config) -> str:
     sources = config.sources
     amount = {s.name: amount_sql("b.total_spent", s.decimal_separator) for s in sources}
     currency_cases = " ".join(
-        f"WHEN '{s.name}' THEN {currency_sql('b.total_spent', s.currency, 'g.country')}"
+        f"WHEN '{s.name}' THEN {currency_sql('b.total_spent', s.currency, 'b.country')}"
         for s in sources
     )
     return f"""
@@ -189,7 +178,7 @@ def _assemble_sql(config: Config) -> str:
                coalesce(n.id_valid, false) AS national_id_valid, b.loyalty_id,
                nullif(concat_ws(', ', b.street, b.street2), '') AS street,
                st.street_type, st.street_name, st.street_number, st.floor_door,
-               pc.pc AS postcode, ct.city_display AS city, ct.city_norm, b.region, g.country,
+               pc.pc AS postcode, ct.city_display AS city, ct.city_norm, b.region, b.country,
                {consent_sql("b.email_opt_in", "b.email_opt_out")} AS email_consent,
                {consent_sql("b.sms_opt_in")} AS sms_consent,
                {_per_source(config, amount, "NULL")} AS total_spent,
@@ -201,7 +190,6 @@ def _assemble_sql(config: Config) -> str:
                {is_company_sql("concat_ws(' ', b.given_name, b.surname, b.full_name)")}
                    AS is_company
         FROM nc_base b
-        JOIN nc_geo g USING (record_id)
         LEFT JOIN nm_parts p USING (record_id)
         LEFT JOIN nm_given_keys gk ON gk.display = p.given_name
         LEFT JOIN nm_surname_keys k1 ON k1.display = p.surname1
@@ -209,8 +197,8 @@ def _assemble_sql(config: Config) -> str:
         LEFT JOIN nc_email e ON e.email = b.email
         LEFT JOIN nc_phones ph USING (record_id)
         LEFT JOIN nc_dob d ON d.raw = b.birth_date AND d.formats = b.birth_formats
-        LEFT JOIN nc_nid n ON n.raw = b.national_id AND n.country = coalesce(g.country, '')
-        LEFT JOIN nc_pc pc ON pc.raw = b.postcode AND pc.country = g.region_key
+        LEFT JOIN nc_nid n ON n.raw = b.national_id AND n.country = coalesce(b.country, '')
+        LEFT JOIN nc_pc pc ON pc.raw = b.postcode AND pc.country = b.region_key
         LEFT JOIN nc_city ct ON ct.raw = b.city
         LEFT JOIN nc_street st ON st.raw = concat_ws(', ', b.street, b.street2)
     """
@@ -234,7 +222,21 @@ def normalize(
         timings[f"normalize.{name}"] = round(time.perf_counter() - started, 3)
 
     t = time.perf_counter()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE nc_base AS {_base_sql(config, records)}")
+    inner = _base_inner_sql(config, records)
+    counts["distinct_countries"] = map_distinct(
+        con,
+        distinct_sql=f"SELECT DISTINCT country_raw FROM ({inner}) WHERE country_raw IS NOT NULL "
+        "ORDER BY 1",
+        fn=mappers.country,
+        out="nc_country",
+        in_cols=("raw",),
+        out_schema=mappers.COUNTRY,
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE nc_base AS
+        SELECT b.*, c.iso2 AS country, coalesce(c.iso2, b.default_region) AS region_key
+        FROM ({inner}) b LEFT JOIN nc_country c ON c.raw = b.country_raw
+    """)
     step("base", t)
     t = time.perf_counter()
     counts.update({f"distinct_{k}": v for k, v in build_name_tables(con, "nc_base").items()})
@@ -261,7 +263,6 @@ def normalize(
     for table in (
         "nc_who",
         "nc_base",
-        "nc_geo",
         "nc_country",
         "nc_dob",
         "nc_nid",
@@ -302,9 +303,9 @@ def _find_shared_values(con: duckdb.DuckDBPyConnection, config: Config, shared_o
             UNION ALL
             SELECT 'phone', unnest(phones), record_id FROM nc_phones
             UNION ALL
-            SELECT 'national_id', n.id_value, b.record_id FROM nc_base b JOIN nc_geo g
-            USING (record_id) JOIN nc_nid n ON n.raw = b.national_id
-            AND n.country = coalesce(g.country, '') WHERE n.id_value IS NOT NULL
+            SELECT 'national_id', n.id_value, b.record_id FROM nc_base b JOIN nc_nid n
+            ON n.raw = b.national_id AND n.country = coalesce(b.country, '')
+            WHERE n.id_value IS NOT NULL
         ),
         candidates AS (  -- cheap count first; names only for frequent values
             SELECT field, value FROM vals GROUP BY field, value HAVING count(*) > $k
