@@ -15,8 +15,7 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from omnimdm.config import MatchingConfig
-from omnimdm.match.model import CAPPED_KEYS
-from omnimdm.match.settings import prediction_blocking_rules
+from omnimdm.match.settings import capped_keys, prediction_blocking_rules
 
 THRESHOLD = 0.95
 _CAP = MatchingConfig().max_block_size
@@ -26,7 +25,7 @@ COLUMNS = (
     "email_match, mobiles_match, landlines_match, national_id_match, loyalty_id, "
     + ", ".join(
         f"CASE WHEN count(*) OVER (PARTITION BY {expr}) <= {_CAP} THEN {expr} END AS {name}"
-        for name, expr in CAPPED_KEYS.items()
+        for name, expr in capped_keys(MatchingConfig()).items()
     )
 )
 
@@ -52,7 +51,7 @@ def baseline_clusters(
             cl.ExactMatch("postcode"),
             cl.ExactMatch("city_norm"),
         ],
-        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(MatchingConfig()),
     )
     linker = Linker(DuckDBAPI(mem).register("customers"), settings, log_level=None)
     # a failing step (no pairs for a rule) keeps Splink's defaults, as a stock user would

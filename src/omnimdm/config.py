@@ -124,6 +124,12 @@ class NormalizeConfig(_Model):
 class MatchingConfig(_Model):
     """Matching and clustering settings."""
 
+    model: Path | None = Field(
+        None,
+        description="model definition YAML (comparisons, blocking rules, training blocks); "
+        "default: the packaged customer model (src/omnimdm/match/customer_model.yaml)",
+    )
+
     threshold_match_probability: float = Field(
         0.95, gt=0, lt=1, description="pairs at or above this probability are linked"
     )
@@ -227,6 +233,13 @@ def _semantic_problems(config: Config) -> list[str]:
             problems.append(
                 f"{where}: unknown input field {key!r}; known: {', '.join(INPUT_FIELDS)}"
             )
+    if config.matching.model is not None:
+        from omnimdm.match.model_spec import load_model_spec
+
+        try:
+            load_model_spec(config.matching.model)
+        except ConfigError as err:
+            problems.append(f"matching.model: {err}")
     return problems
 
 
@@ -243,6 +256,10 @@ def parse_config(data: Any, *, origin: str = "<config>", base_dir: Path | None =
         raise ConfigError(
             f"{origin}: invalid configuration", _format_validation_error(err)
         ) from None
+    model = config.matching.model
+    if model is not None and not model.is_absolute():
+        matching = config.matching.model_copy(update={"model": config.base_dir / model})
+        config = config.model_copy(update={"matching": matching})
     problems = _semantic_problems(config)
     if problems:
         raise ConfigError(f"{origin}: invalid configuration", problems)

@@ -17,20 +17,18 @@ from splink import DuckDBAPI, Linker, block_on
 from splink.internals.exceptions import SplinkException
 
 from omnimdm.config import MatchingConfig
-from omnimdm.match.settings import MODEL_COLUMNS, settings, settings_fingerprint
+from omnimdm.match.model_spec import load_model_spec
+from omnimdm.match.settings import (
+    capped_keys,
+    model_columns,
+    settings,
+    settings_fingerprint,
+)
 
 log = logging.getLogger(__name__)
 
 INPUT_TABLE = "customers"
 STREET_KEY = "lower(strip_accents(street_name))"
-#: capped blocking keys (name -> SQL over the canonical table)
-CAPPED_KEYS = {
-    "name_block": "given_first_norm || ' ' || surname1_norm",
-    "surname_block": "surname1_norm",
-    "surname_postcode_block": "surname1_norm || ' ' || postcode",
-    "given_postcode_block": "given_first_norm || ' ' || postcode",
-    "address_block": "postcode || ' ' || street_number",
-}
 
 
 @dataclass
@@ -50,23 +48,19 @@ def _linker(mem: duckdb.DuckDBPyConnection, model: Any) -> Linker:
 
 
 def train(linker: Linker, matching: MatchingConfig) -> None:
-    """Prior from near-certain rules, u by seeded random sampling, m by EM sessions.
+    """Prior from near-certain rules, u by seeded random sampling, m by EM sessions; the
+    rules and sessions come from the model definition's ``training`` block.
 
-    EM sessions block on email and on postcode+surname (dominated by true matches and
-    households rather than random same-name strangers) so that m(name) and m(dob) come
+    The default sessions block on email and on postcode+surname (dominated by true matches
+    and households rather than random same-name strangers) so that m(name) and m(dob) come
     from sessions that do not fix them.
     """
     tr = matching.training
+    spec = load_model_spec(matching.model).training
     _try(
         "prior",
         lambda: linker.training.estimate_probability_two_random_records_match(
-            [
-                block_on("email_match", "surname1_norm"),
-                block_on("national_id_match"),
-                block_on("loyalty_id"),
-                block_on("given_name_norm", "surname1_norm", "birth_date"),
-            ],
-            recall=tr.prior_recall,
+            [block_on(*cols) for cols in spec.prior_rules], recall=tr.prior_recall
         ),
     )
     settings_obj = linker._settings_obj
@@ -89,11 +83,7 @@ def train(linker: Linker, matching: MatchingConfig) -> None:
             max_pairs=tr.u_max_pairs, seed=tr.seed
         ),
     )
-    sessions = (
-        block_on("email_match"),
-        block_on("postcode", "birth_date"),
-        block_on("surname1_norm", "given_first_norm", "postcode"),
-    )
+    sessions = [block_on(*cols) for cols in spec.em_sessions]
     prior = settings_obj._probability_two_random_records_match
     for rule in sessions:
         _try(
@@ -124,14 +114,15 @@ def prepare_input(
     Returns the connection and the number of name blocking keys skipped for size.
     """
     derived = {"street_key": f"{STREET_KEY} AS street_key"}
-    cols = ", ".join(derived.get(c, c) for c in MODEL_COLUMNS)
+    cols = ", ".join(derived.get(c, c) for c in model_columns(matching))
+    keys = capped_keys(matching)
     # broad keys are blocking keys only while few records share them (capped blocks):
     # pairs per record stay bounded as common names and big postcodes grow with the data
-    caps = {name: block_cap(store, norm, expr, matching) for name, expr in CAPPED_KEYS.items()}
+    caps = {name: block_cap(store, norm, expr, matching) for name, expr in keys.items()}
     capped = ", ".join(
         f"CASE WHEN count(*) OVER (PARTITION BY {expr}) <= {int(caps[name])} THEN {expr} END "
         f"AS {name}"
-        for name, expr in CAPPED_KEYS.items()
+        for name, expr in keys.items()
     )
     arrow = store.sql(f"SELECT {cols}, {capped} FROM {norm} ORDER BY record_id").to_arrow_table()
     skipped = sum(
@@ -142,7 +133,7 @@ def prepare_input(
                 params={"cap": caps[name]},
             ).fetchall()[0][0]
         )
-        for name, expr in CAPPED_KEYS.items()
+        for name, expr in keys.items()
     )
     mem = duckdb.connect(config={"autoinstall_known_extensions": "false"})
     mem.register("customers_arrow", arrow)
