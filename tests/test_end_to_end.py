@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from omnimdm import Store, load_config, run
-from omnimdm.evaluate import evaluate_snapshot
+from omnimdm.evaluate import blocking_recall, evaluate_snapshot, load_truth
 from omnimdm.synthetic import generate
 from tests.conftest import REPO
 
@@ -35,6 +35,24 @@ def test_demo_pipeline_accuracy_and_determinism(tmp_path: Path, synthetic: Path)
     assert metrics.records_without_truth == 0
     assert metrics.f1 >= 0.85, metrics
     assert metrics.precision >= 0.85, metrics
+
+    # blocking: every rule's pairs are counted, and most true pairs reach scoring
+    match = result.counts["match"]
+    assert sum(match["pairs_per_blocking_rule"].values()) == match["pairs_blocked"]
+    assert match["pairs_blocked"] >= match["pairs_scored_kept"] >= match["pairs_linked"]
+    with duckdb.connect(str(first.store.path), read_only=True) as con:
+        load_truth(con, synthetic / "truth.csv")
+        blocking = blocking_recall(con, first.matching)
+        kept_true = con.sql(
+            "SELECT count(*) FROM match_pairs p "
+            "JOIN norm_customers a ON a.record_id = p.record_id_l "
+            "JOIN norm_customers b ON b.record_id = p.record_id_r "
+            "JOIN truth ta ON ta.source = a.source AND ta.source_record_id = a.source_record_id "
+            "JOIN truth tb ON tb.source = b.source AND tb.source_record_id = b.source_record_id "
+            "WHERE ta.person_id = tb.person_id"
+        ).fetchall()[0][0]
+    assert kept_true <= blocking["true_pairs_blocked"] <= blocking["true_pairs"]
+    assert blocking["blocking_recall"] >= 0.95, blocking
 
     # the same inputs and config in a fresh store give the same clusters and golden ids
     second = base.with_store(tmp_path / "b.duckdb")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from omnimdm.config import MatchingConfig
 from omnimdm.errors import SourceError
 
 
@@ -172,3 +173,57 @@ def extended_metrics(
         }
     )
     return out
+
+
+def blocking_recall(
+    con: duckdb.DuckDBPyConnection,
+    matching: MatchingConfig,
+    *,
+    norm: str = "norm_customers",
+    truth: str = "truth",
+) -> dict[str, object]:
+    """Share of true pairs that reach scoring: some blocking rule of the model holds for
+    the pair on the match stage's own input (capped broad keys included), and the share
+    each rule alone catches. True pairs are enumerated here (one row each), so this is for
+    benchmarks, not for every run."""
+    from omnimdm.match.model import prepare_input
+    from omnimdm.match.model_spec import load_model_spec
+
+    mem, _ = prepare_input(con, matching, norm=norm)
+    try:
+        ids = con.sql(
+            f"SELECT n.record_id, t.person_id FROM {norm} n "
+            f"JOIN {truth} t USING (source, source_record_id)"
+        ).to_arrow_table()
+        mem.register("ids_arrow", ids)
+        mem.execute(
+            "CREATE TEMP TABLE true_pairs AS SELECT a.record_id AS l, b.record_id AS r "
+            "FROM ids_arrow a JOIN ids_arrow b "
+            "ON a.person_id = b.person_id AND a.record_id < b.record_id"
+        )
+        conditions = {}
+        for rule in load_model_spec(matching.model).blocking:
+            parts = [
+                f"array_length(array_intersect(x.{c}, y.{c})) > 0"
+                if rule.explode
+                else f"x.{c} = y.{c}"
+                for c in rule.columns
+            ]
+            conditions["+".join(rule.columns)] = " AND ".join(parts)
+        counts = ", ".join(
+            f"count(*) FILTER (coalesce({cond}, false))" for cond in conditions.values()
+        )
+        any_rule = " OR ".join(f"coalesce({cond}, false)" for cond in conditions.values())
+        row = mem.sql(
+            f"SELECT count(*), count(*) FILTER ({any_rule}), {counts} FROM true_pairs p "
+            "JOIN customers x ON x.record_id = p.l JOIN customers y ON y.record_id = p.r"
+        ).fetchall()[0]
+    finally:
+        mem.close()
+    total, reached = int(row[0]), int(row[1])
+    return {
+        "true_pairs": total,
+        "true_pairs_blocked": reached,
+        "blocking_recall": round(reached / total, 6) if total else 1.0,
+        "true_pairs_per_rule": dict(zip(conditions, (int(v) for v in row[2:]), strict=True)),
+    }

@@ -150,6 +150,8 @@ def stage_match(ctx: RunContext) -> None:
     )
     ctx.model_json, ctx.model_trained = result.model_json, result.trained
     ctx.counts["match"] = {
+        "pairs_blocked": result.pairs_blocked,
+        "pairs_per_blocking_rule": result.pairs_per_rule,
         "pairs_scored_kept": result.pairs,
         "name_block_keys_over_cap": result.skipped_block_keys,
         "pairs_linked": result.linked_pairs,

@@ -31,10 +31,16 @@ INPUT_TABLE = "customers"
 STREET_KEY = "lower(strip_accents(street_name))"
 
 
+#: scored pairs below this probability are not kept in ``match_pairs``
+KEEP_PAIRS_FROM = 0.01
+
+
 @dataclass
 class MatchResult:
     skipped_block_keys: int
     pairs: int
+    pairs_blocked: int
+    pairs_per_rule: dict[str, int]
     linked_pairs: int
     model_json: dict[str, Any]
     trained: bool
@@ -231,8 +237,18 @@ def run_match(
         timings["train"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    predictions = linker.inference.predict(threshold_match_probability=0.01)
+    # every blocked pair is scored anyway; keeping them all lets us count pairs per rule
+    predictions = linker.inference.predict()
     timings["block_and_score"] = time.perf_counter() - t
+    per_rule = dict(
+        mem.sql(
+            f"SELECT match_key::INTEGER, count(*) FROM {predictions.physical_name} GROUP BY 1"
+        ).fetchall()
+    )
+    rules = load_model_spec(matching.model).blocking
+    pairs_per_rule = {
+        "+".join(rule.columns): int(per_rule.get(i, 0)) for i, rule in enumerate(rules)
+    }
     t = time.perf_counter()
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=matching.threshold_match_probability
@@ -241,7 +257,8 @@ def run_match(
 
     pairs_arrow = mem.sql(
         f"SELECT record_id_l, record_id_r, match_weight, match_probability "
-        f"FROM {predictions.physical_name} ORDER BY record_id_l, record_id_r"
+        f"FROM {predictions.physical_name} WHERE match_probability >= {KEEP_PAIRS_FROM} "
+        "ORDER BY record_id_l, record_id_r"
     ).to_arrow_table()
     clusters_arrow = mem.sql(
         f"SELECT record_id, cluster_id AS cluster_key FROM {clusters.physical_name} "
@@ -263,6 +280,8 @@ def run_match(
     return MatchResult(
         skipped_block_keys=skipped,
         pairs=pairs_arrow.num_rows,
+        pairs_blocked=sum(pairs_per_rule.values()),
+        pairs_per_rule=pairs_per_rule,
         linked_pairs=linked,
         model_json=model_json,
         trained=trained,
