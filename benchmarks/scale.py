@@ -4,8 +4,10 @@
 
 Each size runs the whole pipeline (model trained, then a second run reusing it: the
 "saved model" time budget) in a fresh subprocess on a fresh store, so peak RSS is that
-size's alone. Writes ``benchmarks/results/scale.json``. (The baseline's time on the same
-records, as a ratio, is still to come.)
+size's alone. Then the frozen plain-Splink baseline (``baseline.py``) runs on the same
+canonical records, and the match stage's time (block + score + cluster, saved model) is
+reported as a ratio of the baseline's (block + score + cluster, after its training).
+Writes ``benchmarks/results/scale.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import duckdb  # noqa: E402
+
+from baseline import baseline_clusters  # noqa: E402
 from datasets import measure_in_subprocess, synthetic_dataset  # noqa: E402
 from omnimdm import load_config, run  # noqa: E402
 from omnimdm.benchmark_record import peak_rss_mb, write_result  # noqa: E402
@@ -41,6 +46,13 @@ def child(data_dir: Path) -> dict[str, Any]:
         started = time.perf_counter()
         reused = run(config, command="bench-scale")
         second = time.perf_counter() - started
+        base: dict[str, Any] = {}
+        with duckdb.connect(str(config.store.path), read_only=True) as con:
+            baseline_clusters(con, timings=base)
+    t = reused.timings
+    ours_match_s = t.get("match.block_and_score", 0.0) + t.get("match.cluster", 0.0)
+    ours_match_s += t.get("cluster", 0.0)
+    base_match_s = base["block_and_score_s"] + base["cluster_s"]
     pairs = int(reused.counts["match"]["pairs_scored_kept"])
     score_s = float(reused.timings.get("match.block_and_score", 0.0))
     return {
@@ -52,6 +64,13 @@ def child(data_dir: Path) -> dict[str, Any]:
         "pairs_per_s_scored": round(pairs / score_s) if score_s else None,
         "match_counts": reused.counts["match"],
         "cluster_counts": reused.counts["cluster"],
+        "match_block_score_cluster_s": round(ours_match_s, 3),
+        "baseline": base,
+        "baseline_block_score_cluster_s": round(base_match_s, 3),
+        "match_time_ratio_to_baseline": round(ours_match_s / base_match_s, 3),
+        "pairs_ratio_to_baseline": round(
+            int(reused.counts["match"]["pairs_blocked"]) / max(base["pairs_blocked"], 1), 3
+        ),
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -72,7 +91,8 @@ def main() -> None:
         runs.append({"dataset": recipe, **measured})
         print(
             f"{recipe['records']:>9,} records: {measured['run_with_saved_model_s']:.1f} s "
-            f"with a saved model, peak RSS {measured['peak_rss_mb']:.0f} MB",
+            f"with a saved model, peak RSS {measured['peak_rss_mb']:.0f} MB, match stage "
+            f"{measured['match_time_ratio_to_baseline']:.2f}x the baseline's",
             flush=True,
         )
     write_result(args.out, {"benchmark": "scale", "runs": runs})
