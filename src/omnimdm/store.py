@@ -210,9 +210,7 @@ class Store:
 
     # -- writer side -------------------------------------------------------------------
     @contextlib.contextmanager
-    def writer(
-        self, command: str, *, wait_s: float = 0.0
-    ) -> Iterator[duckdb.DuckDBPyConnection]:
+    def writer(self, command: str, *, wait_s: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
         """Hold the writer lock and an open, migrated connection for the block's duration.
 
         Steward commands (review, explain, report) use it for well under a second at a

@@ -229,6 +229,15 @@ def _contradiction_text(new: NewDecision, blocking: list[Decision]) -> str:
     return text + "; revoke one of them first (omnimdm review revoke A B)"
 
 
+@dataclass
+class Plan:
+    """Checked decisions ready to write, or the problems that stop them."""
+
+    rows: list[tuple[NewDecision, RecordKey, RecordKey, tuple[str, str]]]
+    problems: list[tuple[str, list[int]]]
+    outcome: Outcome
+
+
 def record_decisions(
     con: duckdb.DuckDBPyConnection,
     items: Sequence[NewDecision],
@@ -237,7 +246,24 @@ def record_decisions(
     origin: str,
     replace: Iterable[int] = (),
 ) -> Outcome:
-    """Check and write ``items`` in one transaction: all or nothing.
+    """Check and write ``items`` in one transaction: all or nothing (see :func:`check`)."""
+    plan = check(con, items, reviewer=reviewer, origin=origin, replace=replace)
+    if plan.problems:
+        if len(plan.problems) == 1 and plan.problems[0][1]:
+            raise ContradictionError(plan.problems[0][0], plan.problems[0][1])
+        raise ReviewError("\n".join(text for text, _ in plan.problems))
+    return write(con, plan, reviewer=reviewer, origin=origin)
+
+
+def check(
+    con: duckdb.DuckDBPyConnection,
+    items: Sequence[NewDecision],
+    *,
+    reviewer: str,
+    origin: str,
+    replace: Iterable[int] = (),
+) -> Plan:
+    """Check ``items`` against the active decisions and each other.
 
     Unknown records, contradictions with the active decisions (or with earlier items) and
     an opposite decision on the same pair are refused with every problem listed. The same
@@ -297,10 +323,13 @@ def record_decisions(
             Decision(placeholder, a, b, item.decision, origin, reviewer, now, item.note, *pinned)
         )
         plan.append((item, a, b, pinned))
-    if problems:
-        if len(problems) == 1 and problems[0][1]:
-            raise ContradictionError(problems[0][0], problems[0][1])
-        raise ReviewError("\n".join(text for text, _ in problems))
+    return Plan(plan, problems, outcome)
+
+
+def write(con: duckdb.DuckDBPyConnection, plan: Plan, *, reviewer: str, origin: str) -> Outcome:
+    """Write a checked plan in one transaction."""
+    outcome = plan.outcome
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
         if outcome.superseded:
@@ -319,7 +348,7 @@ def record_decisions(
                 0
             ]
         )
-        for offset, (item, a, b, pinned) in enumerate(plan):
+        for offset, (item, a, b, pinned) in enumerate(plan.rows):
             con.execute(
                 f"INSERT INTO review_decisions ({_COLUMNS}) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
@@ -343,7 +372,7 @@ def record_decisions(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    for decision_id, (item, a, b, _) in zip(outcome.written, plan, strict=True):
+    for decision_id, (item, a, b, _) in zip(outcome.written, plan.rows, strict=True):
         log.info("decision #%d: %s %s %s (%s)", decision_id, a, item.decision, b, origin)
     return outcome
 
