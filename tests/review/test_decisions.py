@@ -184,8 +184,9 @@ def test_changed_record_flags_its_decision(env: StewardEnv) -> None:
 
 def test_split_and_merge(env: StewardEnv) -> None:
     members = env.query(
-        "SELECT golden_id, list(source || ':' || source_record_id ORDER BY source, source_record_id) "
-        "FROM clusters GROUP BY golden_id HAVING count(*) >= 3 ORDER BY golden_id LIMIT 1"
+        "SELECT golden_id, list(source || ':' || source_record_id "
+        "ORDER BY source, source_record_id) FROM clusters GROUP BY golden_id "
+        "HAVING count(*) >= 3 ORDER BY golden_id LIMIT 1"
     )
     golden, keys = members[0][0], list(members[0][1])  # type: ignore[arg-type]
     named = keys[:2]
