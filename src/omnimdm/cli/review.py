@@ -80,7 +80,7 @@ def review_group(ctx: click.Context, reviewer: str | None) -> None:
         )
     from omnimdm.cli.review_screen import run_interactive
 
-    run_interactive(state, _store(state), _reviewer(state, reviewer), scripted=scripted)
+    run_interactive(_store(state), _reviewer(state, reviewer), scripted=scripted)
 
 
 @review_group.command("list")

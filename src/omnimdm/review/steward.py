@@ -194,7 +194,7 @@ EXPORT_COLUMNS = (
 )
 
 
-def _display(
+def display_fields(
     con: duckdb.DuckDBPyConnection, keys: set[RecordKey]
 ) -> dict[RecordKey, dict[str, Any]]:
     """Display fields of records from the published canonical table."""
@@ -228,7 +228,7 @@ def export_queue(store: Store, out: Path) -> int:
     ``decision`` / ``note`` columns for a steward to fill (same, different or blank)."""
     with store.writer("review export") as con:
         items = undecided(con)
-        shown = _display(con, {k for i in items for k in (i.a, i.b)})
+        shown = display_fields(con, {k for i in items for k in (i.a, i.b)})
     header = list(EXPORT_COLUMNS)
     for name in DISPLAY_FIELDS:
         header += [f"{name}_a", f"{name}_b"]
