@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -140,3 +142,21 @@ def explain_cmd(state: AppState, golden_id: str) -> None:
         console.print(table)
     else:
         console.print("no steward decisions involve its records")
+
+
+@cli.command("report")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="HTML file to write.")
+@click.pass_obj
+@handle_errors
+def report_cmd(state: AppState, out: Path) -> None:
+    """Write the run report: one self-contained HTML file (charts inlined, no network
+    needed) with counts per stage and source, data quality, blocking, match weights, m/u,
+    cluster sizes and the review queue. Ids and counts only."""
+    from omnimdm.report import write_report
+
+    data = write_report(
+        Store(state.store_path()),
+        out,
+        threshold=state.config().matching.threshold_match_probability,
+    )
+    console.print(f"report of run {data.run_id} written to {out}")
