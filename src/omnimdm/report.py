@@ -49,8 +49,9 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> list[dict[
 def gather(store: Store, threshold: float) -> ReportData:
     """Everything the report shows, read in one short session (counts only)."""
     from omnimdm.review.decisions import load_decisions, with_status
+    from omnimdm.review.records import published
 
-    with store.writer("report") as con:
+    with published(store, "report") as con:
         runs = con.sql(
             "SELECT run_id, ended_at, counts, timings FROM runs WHERE status = 'published' "
             "ORDER BY run_id DESC LIMIT 1"

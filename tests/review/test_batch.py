@@ -158,3 +158,23 @@ def test_migrations_fill_gaps_in_ascending_order(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="newer than this omnimdm"):
         Store.migrate(con, migrations)
     con.close()
+
+
+def test_steward_commands_before_any_run_are_clear_errors(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from omnimdm.cli import cli
+    from tests.conftest import FIXTURES, write_config
+
+    config = write_config(tmp_path, FIXTURES / "mini")
+    for args in (
+        ["review", "list"],
+        ["review", "decide", "crm:a", "crm:b", "--same"],
+        ["explain", "GX"],
+        ["explain-pair", "crm:a", "crm:b"],
+        ["report", "--out", str(tmp_path / "r.html")],
+    ):
+        result = CliRunner().invoke(cli, ["-c", str(config), *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert "omnimdm run" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "t.duckdb").exists()

@@ -18,7 +18,7 @@ import duckdb
 from omnimdm.errors import ReviewError
 from omnimdm.match.explain import PairExplanation, PairScorer, latest_model
 from omnimdm.review.decisions import Decision, Status, load_decisions, with_status
-from omnimdm.review.records import RecordKey
+from omnimdm.review.records import RecordKey, published
 from omnimdm.review.steward import members as entity_members
 from omnimdm.store import Store
 
@@ -69,7 +69,7 @@ def weakest_link(
 
 
 def explain_golden(store: Store, golden_id: str, *, threshold: float) -> GoldenExplanation:
-    with store.writer("explain") as con:
+    with published(store, "explain") as con:
         keys = entity_members(con, golden_id)
         edges = [
             EdgeInfo(
@@ -131,7 +131,7 @@ class PairReport:
 def explain_pair(store: Store, a: RecordKey, b: RecordKey, *, threshold: float) -> PairReport:
     if a == b:
         raise ReviewError("explain-pair needs two different records")
-    with store.writer("explain-pair") as con:
+    with published(store, "explain-pair") as con:
         return _explain_pair(con, a, b, threshold)
 
 

@@ -13,15 +13,16 @@ normalizers, because the hash is taken over the input fields, not the canonical 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
 from omnimdm.config import NAME_RE
-from omnimdm.errors import ReviewError
-from omnimdm.store import record_id
+from omnimdm.errors import ReviewError, StoreError
+from omnimdm.store import Store, record_id
 
 #: input fields (``src_records`` columns) whose change flags a decision for re-review
 IDENTITY_FIELDS = (
@@ -136,3 +137,14 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
         ).fetchall()
     }
+
+
+@contextlib.contextmanager
+def published(store: Store, command: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One short steward session (writer lock held) on a store with a published run."""
+    if not store.path.exists():
+        raise StoreError(f"no store at {store.path}; run `omnimdm run` first")
+    with store.writer(command) as con:
+        if "clusters" not in _tables(con):
+            raise StoreError(f"{store.path} has no published run yet; run `omnimdm run` first")
+        yield con

@@ -18,7 +18,7 @@ from typing import Any
 
 from omnimdm.errors import OmnimdmError
 from omnimdm.match.explain import PairExplanation, PairScorer, latest_model
-from omnimdm.review.records import current_hashes
+from omnimdm.review.records import current_hashes, published
 from omnimdm.review.steward import (
     QueueItem,
     count_undecided,
@@ -79,7 +79,7 @@ class ReviewSession:
         if self._exhausted:
             return False
         after = self.items[-1].item.position if self.items else 0
-        with self.store.writer("review") as con:
+        with published(self.store, "review") as con:
             if not self.items:
                 self.total = count_undecided(con)
             page = undecided(con, after=after, limit=self.page_size)

@@ -30,7 +30,7 @@ from omnimdm.review.decisions import (
     with_status,
     write,
 )
-from omnimdm.review.records import RecordKey
+from omnimdm.review.records import RecordKey, published
 from omnimdm.store import Store, record_id_sql
 
 log = logging.getLogger(__name__)
@@ -134,12 +134,12 @@ def list_queue(
     store: Store, *, limit: int | None = None, kind: str | None = None
 ) -> tuple[list[QueueItem], int]:
     """(first ``limit`` undecided items, number undecided)."""
-    with store.writer("review list") as con:
+    with published(store, "review list") as con:
         return undecided(con, limit=limit, kind=kind), count_undecided(con)
 
 
 def list_decisions(store: Store, *, include_revoked: bool = False) -> list[tuple[Decision, Status]]:
-    with store.writer("review list") as con:
+    with published(store, "review list") as con:
         return with_status(con, load_decisions(con, include_revoked=include_revoked))
 
 
@@ -156,7 +156,7 @@ def decide(
     replace: Sequence[int] = (),
 ) -> Outcome:
     """Record one decision in its own short transaction under the writer lock."""
-    with store.writer(f"review {origin}") as con:
+    with published(store, f"review {origin}") as con:
         return record_decisions(
             con,
             [NewDecision(a, b, kind, note, hashes)],
@@ -175,7 +175,7 @@ def revoke_pair(
     note: str | None = None,
     decision_id: int | None = None,
 ) -> Decision:
-    with store.writer("review revoke") as con:
+    with published(store, "review revoke") as con:
         return revoke(con, a, b, reviewer=reviewer, note=note, decision_id=decision_id)
 
 
@@ -226,7 +226,7 @@ def display_fields(
 def export_queue(store: Store, out: Path) -> int:
     """Write the undecided queue as CSV with the records side by side and empty
     ``decision`` / ``note`` columns for a steward to fill (same, different or blank)."""
-    with store.writer("review export") as con:
+    with published(store, "review export") as con:
         items = undecided(con)
         shown = display_fields(con, {k for i in items for k in (i.a, i.b)})
     header = list(EXPORT_COLUMNS)
@@ -326,7 +326,7 @@ def parse_decisions_csv(path: Path) -> tuple[list[NewDecision], list[str]]:
 def import_decisions(store: Store, path: Path, *, reviewer: str) -> Outcome:
     """Validate every line, then apply all decisions in one transaction or none."""
     items, problems = parse_decisions_csv(path)
-    with store.writer("review import") as con:
+    with published(store, "review import") as con:
         plan = check(con, items, reviewer=reviewer, origin="import")
         problems += [text for text, _ in plan.problems]
         if problems:
@@ -364,7 +364,7 @@ def split(
 ) -> Outcome:
     """Keep ``records`` together and apart from the rest of the entity: must-links inside
     the named group, cannot-links between each named record and each other member."""
-    with store.writer("split") as con:
+    with published(store, "split") as con:
         entity = members(con, golden_id)
         named = sorted(set(records))
         strangers = [str(k) for k in named if k not in entity]
@@ -386,7 +386,7 @@ def merge(
     """A must-link between the representative (smallest key) records of two entities."""
     if golden_a == golden_b:
         raise ReviewError("merge needs two different golden ids")
-    with store.writer("merge") as con:
+    with published(store, "merge") as con:
         rep_a, rep_b = members(con, golden_a)[0], members(con, golden_b)[0]
         outcome = record_decisions(
             con, [NewDecision(rep_a, rep_b, "same", note)], reviewer=reviewer, origin="merge"
