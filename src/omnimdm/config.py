@@ -154,6 +154,31 @@ class MatchingConfig(_Model):
     training: TrainingConfig = Field(default_factory=TrainingConfig)  # type: ignore[arg-type]
 
 
+class ReviewConfig(_Model):
+    """Steward review: which pairs each run puts in the review queue."""
+
+    band_low: float = Field(
+        0.5,
+        ge=0.01,
+        lt=1,
+        description="pairs scored at or above this probability but below "
+        "matching.threshold_match_probability (so not linked while undecided) go into the "
+        "review queue; at least 0.01, the lowest probability the match stage keeps",
+    )
+    weak_link_below: float = Field(
+        0.99,
+        gt=0,
+        le=1,
+        description="a linked pair below this probability that alone holds its cluster "
+        "together (a bridge) goes into the review queue as a weak link",
+    )
+    reviewer: str | None = Field(
+        None,
+        description="reviewer name recorded with decisions when --reviewer is not given "
+        "(default: the OS user)",
+    )
+
+
 class SurvivorshipConfig(_Model):
     """Golden-record rules."""
 
@@ -175,6 +200,7 @@ class Config(_Model):
     survivorship: SurvivorshipConfig = Field(
         default_factory=SurvivorshipConfig  # type: ignore[arg-type]
     )
+    review: ReviewConfig = Field(default_factory=ReviewConfig)  # type: ignore[arg-type]
     store: StoreConfig = Field(default_factory=StoreConfig)  # type: ignore[arg-type]
     base_dir: Path = Field(Path("."), description="directory relative source paths resolve from")
 
@@ -209,6 +235,18 @@ def _semantic_problems(config: Config) -> list[str]:
     from omnimdm.adapters.presets import INPUT_FIELDS, PRESETS
 
     problems: list[str] = []
+    threshold = config.matching.threshold_match_probability
+    # checked only when set explicitly: lowering the threshold alone just empties the band
+    explicit = config.review.model_fields_set
+    if "band_low" in explicit and config.review.band_low >= threshold:
+        problems.append(
+            f"review.band_low: must be below matching.threshold_match_probability ({threshold})"
+        )
+    if "weak_link_below" in explicit and config.review.weak_link_below <= threshold:
+        problems.append(
+            "review.weak_link_below: must be above matching.threshold_match_probability "
+            f"({threshold})"
+        )
     seen: set[str] = set()
     for i, src in enumerate(config.sources):
         where = f"sources.{i} ({src.name})"

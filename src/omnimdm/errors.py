@@ -70,3 +70,31 @@ class StageError(OmnimdmError):
             f"stage {stage!r} failed{run}: {cause}. The previously published results are "
             "untouched; fix the cause and run `omnimdm run` again."
         )
+
+
+class ReviewError(OmnimdmError):
+    """A steward's review command cannot be carried out (unknown record, bad input)."""
+
+
+class ContradictionError(ReviewError):
+    """A decision would contradict active decisions (A=B, B=C, then A!=C); names them."""
+
+    def __init__(self, message: str, decision_ids: Sequence[int] = ()) -> None:
+        self.decision_ids = list(decision_ids)
+        super().__init__(message)
+
+
+class DecisionImportError(ReviewError):
+    """A decisions CSV has problems; every one is listed with its line number and nothing
+    was applied."""
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        shown = self.problems[:50]
+        more = len(self.problems) - len(shown)
+        text = f"{path}: {len(self.problems)} problem(s), nothing was applied\n" + "\n".join(
+            f"  - {p}" for p in shown
+        )
+        if more:
+            text += f"\n  ... and {more} more"
+        super().__init__(text)

@@ -1,4 +1,4 @@
-"""The pipeline: STAGES = (ingest, normalize, match, cluster, survive).
+"""The pipeline: STAGES = (ingest, normalize, match, cluster, survive, review).
 
 Each stage reads named tables and writes run-scoped staging tables
 (``stg_r{run}_{table}``); nothing is visible to readers until :meth:`Store.publish` swaps
@@ -25,6 +25,8 @@ from omnimdm.config import Config
 from omnimdm.errors import OmnimdmError, StageError
 from omnimdm.match.model import run_match
 from omnimdm.normalize.canonical import normalize
+from omnimdm.review.decisions import load_decisions, steward_links, with_status
+from omnimdm.review.queue import build_queue
 from omnimdm.store import Store
 from omnimdm.survive.golden import survive
 
@@ -42,7 +44,11 @@ PUBLISHED_TABLES = (
     "golden_customers",
     "golden_lineage",
     "crosswalk",
+    "review_queue",
 )
+#: a run that finds the store held (a steward's decision, explain or report: well under a
+#: second each) waits this long for it before failing
+LOCK_WAIT_S = 5.0
 
 ProgressHook = Callable[[str, str], None]
 
@@ -156,11 +162,13 @@ def stage_match(ctx: RunContext) -> None:
         "name_block_keys_over_cap": result.skipped_block_keys,
         "pairs_linked": result.linked_pairs,
         "model": "trained" if result.trained else "reused",
+        "pairs_by_blocking_rule": result.pairs_by_rule,
     }
     ctx.timings.update({f"match.{k}": round(v, 3) for k, v in result.timings.items()})
 
 
 def stage_cluster(ctx: RunContext) -> None:
+    steward, decision_counts = steward_links(ctx.con, ctx.stg("src_records"))
     constraints = apply_constraints(
         ctx.con,
         clusters=ctx.stg("splink_clusters"),
@@ -168,6 +176,7 @@ def stage_cluster(ctx: RunContext) -> None:
         norm=ctx.stg("norm_customers"),
         threshold=ctx.config.matching.threshold_match_probability,
         out=ctx.stg("constrained_clusters"),
+        steward=steward,
     )
     ctx.con.execute(f"DROP TABLE {ctx.stg('splink_clusters')}")
     clusters = assign_golden_ids(
@@ -183,6 +192,7 @@ def stage_cluster(ctx: RunContext) -> None:
     ).fetchall()
     ctx.counts["cluster"] = {
         **constraints,
+        **decision_counts,
         "clusters": clusters,
         "size_distribution": {str(n): int(c) for n, c in sizes},
     }
@@ -201,12 +211,30 @@ def stage_survive(ctx: RunContext) -> None:
     )
 
 
+def stage_review(ctx: RunContext) -> None:
+    """Rebuild the review queue; published with the run (a failed run keeps the old one)."""
+    decisions = with_status(
+        ctx.con, load_decisions(ctx.con, include_revoked=False), ctx.stg("src_records")
+    )
+    ctx.counts["review"] = build_queue(
+        ctx.con,
+        pairs=ctx.stg("match_pairs"),
+        clusters=ctx.stg("clusters"),
+        decisions=decisions,
+        threshold=ctx.config.matching.threshold_match_probability,
+        review=ctx.config.review,
+        run_id=ctx.run_id,
+        out=ctx.stg("review_queue"),
+    )
+
+
 STAGES: tuple[tuple[str, Callable[[RunContext], None]], ...] = (
     ("ingest", stage_ingest),
     ("normalize", stage_normalize),
     ("match", stage_match),
     ("cluster", stage_cluster),
     ("survive", stage_survive),
+    ("review", stage_review),
 )
 
 
@@ -256,7 +284,7 @@ def run(
     if stop_after is not None and stop_after not in names:
         raise ValueError(f"unknown stage {stop_after!r}; stages: {names}")
     store = Store(config.store.path)
-    with store.writer(command) as con:
+    with store.writer(command, wait_s=LOCK_WAIT_S) as con:
         run_id = store.begin_run(con, command, config.config_hash())
         ctx = RunContext(con=con, config=config, store=store, run_id=run_id, retrain=retrain)
         started = time.perf_counter()
@@ -321,7 +349,7 @@ def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
 
     store = Store(config.store.path)
     path = model_path or store.path.with_name(store.path.stem + ".model.json")
-    with store.writer("train") as con:
+    with store.writer("train", wait_s=LOCK_WAIT_S) as con:
         run_id = store.begin_run(con, "train", config.config_hash())
         ctx = RunContext(con=con, config=config, store=store, run_id=run_id, retrain=True)
         stage = "setup"

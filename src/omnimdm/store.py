@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,6 @@ from omnimdm.errors import LockError, StoreError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 #: tables copied into the read-only snapshot at publish time
 SNAPSHOT_TABLES = (
     "golden_customers",
@@ -55,7 +55,30 @@ MIGRATIONS: dict[int, Sequence[str]] = {
             run_id INTEGER PRIMARY KEY, created_at TIMESTAMP, fingerprint VARCHAR,
             model_json JSON)""",
     ),
+    # 3: steward review (issue 6). Decisions are written directly, one short transaction
+    # each; the queue is rebuilt by every run and published with it.
+    3: (
+        """CREATE TABLE IF NOT EXISTS review_decisions (
+            decision_id INTEGER PRIMARY KEY,
+            source_a VARCHAR NOT NULL, source_record_id_a VARCHAR NOT NULL,
+            source_b VARCHAR NOT NULL, source_record_id_b VARCHAR NOT NULL,
+            decision VARCHAR NOT NULL CHECK (decision IN ('same', 'different')),
+            origin VARCHAR NOT NULL, reviewer VARCHAR NOT NULL,
+            decided_at TIMESTAMP NOT NULL, note VARCHAR,
+            hash_a VARCHAR NOT NULL, hash_b VARCHAR NOT NULL,
+            revoked_at TIMESTAMP, revoked_by VARCHAR, revoke_note VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS review_queue (
+            position INTEGER, kind VARCHAR, record_id_l BIGINT, record_id_r BIGINT,
+            source_l VARCHAR, source_record_id_l VARCHAR,
+            source_r VARCHAR, source_record_id_r VARCHAR,
+            golden_id_l VARCHAR, golden_id_r VARCHAR,
+            match_probability DOUBLE, match_weight DOUBLE, uncertainty DOUBLE,
+            records_affected INTEGER, impact DOUBLE, decision_id INTEGER, run_id INTEGER)""",
+    ),
 }
+#: the newest migration this omnimdm knows (numbers may have gaps while branches land;
+#: every missing one is applied in ascending order)
+SCHEMA_VERSION = max(MIGRATIONS)
 
 
 def record_id(source: str, source_record_id: str) -> int:
@@ -117,26 +140,38 @@ class StoreLock:
         self.path = store_path.with_name(store_path.name + ".lock")
         self._fh: IO[str] | None = None
 
-    def acquire(self, command: str) -> None:
+    def acquire(self, command: str, *, wait_s: float = 0.0) -> None:
+        """Take the lock, or raise :class:`LockError` naming the holder. ``wait_s`` > 0 polls
+        that long first (a run starting while a steward's one-second command holds the
+        store waits instead of failing)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = self._parse(fh.read())
-            fh.close()
-            who = holder.describe() if holder else "another process"
-            raise LockError(
-                f"the store {self.path.with_suffix('')} is locked by {who}. Wait for it to "
-                "finish; readers (export, the read API) keep working from the snapshot."
-            ) from None
+        deadline = time.monotonic() + wait_s
+        while not self._try_flock(fh):
+            if time.monotonic() >= deadline:
+                fh.seek(0)
+                holder = self._parse(fh.read())
+                fh.close()
+                who = holder.describe() if holder else "another process"
+                raise LockError(
+                    f"the store {self.path.with_suffix('')} is locked by {who}. Wait for it to "
+                    "finish; readers (export, the read API) keep working from the snapshot."
+                )
+            time.sleep(0.05)
         fh.seek(0)
         fh.truncate()
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         fh.write(json.dumps({"pid": os.getpid(), "command": command, "started_at": now}))
         fh.flush()
         self._fh = fh
+
+    @staticmethod
+    def _try_flock(fh: IO[str]) -> bool:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def release(self) -> None:
         if self._fh is not None:
@@ -175,9 +210,12 @@ class Store:
 
     # -- writer side -------------------------------------------------------------------
     @contextlib.contextmanager
-    def writer(self, command: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Hold the writer lock and an open, migrated connection for the block's duration."""
-        self.lock.acquire(command)
+    def writer(self, command: str, *, wait_s: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Hold the writer lock and an open, migrated connection for the block's duration.
+
+        Steward commands (review, explain, report) use it for well under a second at a
+        time; ``wait_s`` lets a run wait that long rather than fail on such a holder."""
+        self.lock.acquire(command, wait_s=wait_s)
         try:
             con = connect(self.path)
             try:
@@ -189,20 +227,29 @@ class Store:
             self.lock.release()
 
     @staticmethod
-    def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    def migrate(
+        con: duckdb.DuckDBPyConnection, migrations: dict[int, Sequence[str]] | None = None
+    ) -> None:
+        """Apply every migration not yet recorded in ``schema_version``, in ascending order.
+
+        Numbers need not be contiguous: a store migrated to {1, 3} by one branch gets 2 when
+        code that knows it opens the store. A store holding a version this code does not
+        know (newer code wrote it) is refused.
+        """
+        migrations = MIGRATIONS if migrations is None else migrations
         con.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"
         )
-        rows = con.sql("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()
-        current = int(rows[0][0])
-        if current > SCHEMA_VERSION:
+        applied = {int(v) for (v,) in con.sql("SELECT version FROM schema_version").fetchall()}
+        unknown = sorted(v for v in applied if v not in migrations and v > max(migrations))
+        if unknown:
             raise StoreError(
-                f"the store has schema version {current}, newer than this omnimdm "
-                f"({SCHEMA_VERSION}); upgrade omnimdm"
+                f"the store has schema version {unknown[-1]}, newer than this omnimdm "
+                f"({max(migrations)}); upgrade omnimdm"
             )
-        for version in range(current + 1, SCHEMA_VERSION + 1):
+        for version in sorted(set(migrations) - applied):
             con.execute("BEGIN TRANSACTION")
-            for stmt in MIGRATIONS[version]:
+            for stmt in migrations[version]:
                 con.execute(stmt)
             con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
             con.execute("COMMIT")

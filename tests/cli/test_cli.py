@@ -14,7 +14,20 @@ from click.testing import CliRunner
 from omnimdm.cli import cli
 from tests.conftest import FIXTURES, write_config
 
-COMMANDS = ["synth", "run", "demo", "export", "evaluate", "profile"]
+COMMANDS = [
+    "synth",
+    "run",
+    "demo",
+    "export",
+    "evaluate",
+    "profile",
+    "review",
+    "split",
+    "merge",
+    "explain",
+    "explain-pair",
+    "report",
+]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -105,6 +118,11 @@ def test_store_option_overrides_config(tmp_path: Path, mini_dir: Path) -> None:
 
 
 def test_readme_documents_every_command() -> None:
+    import click
+
     readme = (Path(__file__).parent.parent.parent / "README.md").read_text(encoding="utf-8")
-    for name in cli.commands:
+    for name, command in cli.commands.items():
         assert f"omnimdm {name}" in readme, name
+        if isinstance(command, click.Group):
+            for sub in command.commands:
+                assert f"omnimdm {name} {sub}" in readme, f"{name} {sub}"

@@ -55,6 +55,7 @@ def stage_table(result: RunResult) -> Table:
     match = counts.get("match", {})
     clus = counts.get("cluster", {})
     surv = counts.get("survive", {})
+    rev = counts.get("review", {})
     rows = [
         (
             "ingest",
@@ -71,11 +72,27 @@ def stage_table(result: RunResult) -> Table:
             f"{match.get('pairs_scored_kept', 0):,} candidate pairs kept, "
             f"{match.get('pairs_linked', 0):,} linked (model {match.get('model')})",
         ),
-        ("cluster", f"{clus.get('clusters', 0):,} clusters"),
+        (
+            "cluster",
+            f"{clus.get('clusters', 0):,} clusters, "
+            f"{clus.get('decisions_active', 0):,} steward decisions applied"
+            + (
+                f", {clus['decisions_changed']:,} flagged for re-review (records changed)"
+                if clus.get("decisions_changed")
+                else ""
+            ),
+        ),
         (
             "survive",
             f"{surv.get('golden_records', 0):,} golden records, "
             f"{surv.get('crosswalk_rows', 0):,} crosswalk rows",
+        ),
+        (
+            "review",
+            f"{rev.get('queue_items', 0):,} pairs to review "
+            f"({rev.get('queue_uncertain', 0):,} uncertain, "
+            f"{rev.get('queue_weak_link', 0):,} weak links, "
+            f"{rev.get('queue_recheck', 0):,} decisions to recheck): omnimdm review",
         ),
     ]
     for stage, text in rows:

@@ -7,7 +7,10 @@ Automatic rules (the model's edges may not override them):
   or ten or more years apart;
 * two **different valid national ids of the same kind** (DNI, NIE, CURP, ...).
 
-Steward decisions (review work) plug into the same mechanism with higher priority.
+Steward decisions (``review_decisions``) plug into the same mechanism with higher
+priority: a steward's ``same`` is a must-link (merged first, whatever the rules say) and a
+steward's ``different`` is a cannot-link that no model edge may cross. Contradictory
+decisions are refused when they are made, so the active set given here is consistent.
 """
 
 from __future__ import annotations
@@ -74,6 +77,30 @@ class Identity:
         self.birth_dates |= other.birth_dates
         for kind, values in other.ids.items():
             self.ids.setdefault(kind, set()).update(values)
+
+
+@dataclass(frozen=True)
+class StewardLinks:
+    """Steward decisions as record-id pairs: must-links (``same``) and cannot-links
+    (``different``). Pairs are stored smaller id first."""
+
+    must_link: frozenset[tuple[int, int]] = frozenset()
+    cannot_link: frozenset[tuple[int, int]] = frozenset()
+
+    @classmethod
+    def of(
+        cls, same: Iterable[tuple[int, int]], different: Iterable[tuple[int, int]]
+    ) -> StewardLinks:
+        return cls(
+            frozenset((min(a, b), max(a, b)) for a, b in same),
+            frozenset((min(a, b), max(a, b)) for a, b in different),
+        )
+
+    def records(self) -> set[int]:
+        return {r for pair in self.must_link | self.cannot_link for r in pair}
+
+    def __bool__(self) -> bool:
+        return bool(self.must_link or self.cannot_link)
 
 
 def any_conflict(identities: Iterable[Identity]) -> bool:
