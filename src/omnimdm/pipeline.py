@@ -162,7 +162,6 @@ def stage_match(ctx: RunContext) -> None:
         "name_block_keys_over_cap": result.skipped_block_keys,
         "pairs_linked": result.linked_pairs,
         "model": "trained" if result.trained else "reused",
-        "pairs_by_blocking_rule": result.pairs_by_rule,
     }
     ctx.timings.update({f"match.{k}": round(v, 3) for k, v in result.timings.items()})
 

@@ -153,7 +153,7 @@ def chart_specs(data: ReportData) -> list[dict[str, Any]]:
     ]
     rules = [
         {"blocking rule": rule, "pairs": n}
-        for rule, n in data.counts.get("match", {}).get("pairs_by_blocking_rule", {}).items()
+        for rule, n in data.counts.get("match", {}).get("pairs_per_blocking_rule", {}).items()
     ]
     queue = [{"kind": k, "pairs": n} for k, n in sorted(data.queue.items())]
     m_u = [

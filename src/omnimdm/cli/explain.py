@@ -72,11 +72,13 @@ def explain_pair_cmd(state: AppState, record_a: RecordKey, record_b: RecordKey) 
     the saved model; works for pairs that were never blocked together."""
     from omnimdm.review.explain import explain_pair
 
+    matching = state.config().matching
     report = explain_pair(
         Store(state.store_path()),
         record_a,
         record_b,
-        threshold=state.config().matching.threshold_match_probability,
+        threshold=matching.threshold_match_probability,
+        matching=matching,
     )
     click.echo("\n".join(waterfall_lines(report)))
 

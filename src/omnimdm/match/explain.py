@@ -19,9 +19,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from omnimdm.config import MatchingConfig
 from omnimdm.errors import ReviewError
-from omnimdm.match.model import CAPPED_KEYS, STREET_KEY
-from omnimdm.match.settings import MODEL_COLUMNS
+from omnimdm.match.model import STREET_KEY
+from omnimdm.match.settings import capped_keys, model_columns
 from omnimdm.store import record_id
 
 
@@ -62,8 +63,12 @@ def latest_model(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 class PairScorer:
     """Scores record pairs with one saved model; build it once and reuse it."""
 
-    def __init__(self, model: dict[str, Any]) -> None:
+    def __init__(self, model: dict[str, Any], matching: MatchingConfig | None = None) -> None:
         from splink import DuckDBAPI, SettingsCreator
+
+        matching = matching or MatchingConfig.model_validate({})
+        self.columns = model_columns(matching)
+        self.capped_keys = tuple(capped_keys(matching))
 
         self.model = {k: v for k, v in model.items() if k != "omnimdm_fingerprint"}
         self.cache_key = f"omnimdm-explain-{model.get('omnimdm_fingerprint', '')}"
@@ -87,8 +92,8 @@ class PairScorer:
     def _rows(self, con: duckdb.DuckDBPyConnection, ids: Sequence[int], norm: str) -> pa.Table:
         """Model columns (plus term frequencies) of ``ids`` in order, with ``pair_no``."""
         derived = {"street_key": f"{STREET_KEY} AS street_key"}
-        cols = ", ".join(derived.get(c, f"n.{c}") for c in MODEL_COLUMNS)
-        blocks = ", ".join(f"NULL::VARCHAR AS {name}" for name in CAPPED_KEYS)
+        cols = ", ".join(derived.get(c, f"n.{c}") for c in self.columns)
+        blocks = ", ".join(f"NULL::VARCHAR AS {name}" for name in self.capped_keys)
         tf_joins, tf_cols = [], []
         for i, col in enumerate(self.tf_columns):
             tf_joins.append(

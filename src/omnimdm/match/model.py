@@ -48,7 +48,6 @@ class MatchResult:
     trained: bool
     timings: dict[str, float] = field(default_factory=dict)
     #: pairs kept per blocking rule (the first rule that found each pair), for the report
-    pairs_by_rule: dict[str, int] = field(default_factory=dict)
 
 
 def _linker(mem: duckdb.DuckDBPyConnection, model: Any) -> Linker:
@@ -314,15 +313,6 @@ def run_match(
         f"FROM {predictions.physical_name} WHERE match_probability >= {KEEP_PAIRS_FROM} "
         "ORDER BY record_id_l, record_id_r"
     ).to_arrow_table()
-    rules = [
-        br.blocking_rule_sql for br in linker._settings_obj._blocking_rules_to_generate_predictions
-    ]
-    by_rule = {
-        rules[int(key)] if int(key) < len(rules) else str(key): int(n)
-        for key, n in mem.sql(
-            f"SELECT match_key, count(*) FROM {predictions.physical_name} GROUP BY 1 ORDER BY 1"
-        ).fetchall()
-    }
     clusters_arrow = mem.sql(
         f"SELECT record_id, cluster_id AS cluster_key FROM {clusters.physical_name} "
         "ORDER BY record_id"
@@ -349,5 +339,4 @@ def run_match(
         model_json=model_json,
         trained=trained,
         timings=timings,
-        pairs_by_rule=by_rule,
     )

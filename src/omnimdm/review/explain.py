@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from omnimdm.config import MatchingConfig
 from omnimdm.errors import ReviewError
 from omnimdm.match.explain import PairExplanation, PairScorer, latest_model
 from omnimdm.review.decisions import Decision, Status, load_decisions, with_status
@@ -128,17 +129,28 @@ class PairReport:
     decision: tuple[Decision, Status] | None
 
 
-def explain_pair(store: Store, a: RecordKey, b: RecordKey, *, threshold: float) -> PairReport:
+def explain_pair(
+    store: Store,
+    a: RecordKey,
+    b: RecordKey,
+    *,
+    threshold: float,
+    matching: MatchingConfig | None = None,
+) -> PairReport:
     if a == b:
         raise ReviewError("explain-pair needs two different records")
     with published(store, "explain-pair") as con:
-        return _explain_pair(con, a, b, threshold)
+        return _explain_pair(con, a, b, threshold, matching)
 
 
 def _explain_pair(
-    con: duckdb.DuckDBPyConnection, a: RecordKey, b: RecordKey, threshold: float
+    con: duckdb.DuckDBPyConnection,
+    a: RecordKey,
+    b: RecordKey,
+    threshold: float,
+    matching: MatchingConfig | None = None,
 ) -> PairReport:
-    scorer = PairScorer(latest_model(con))
+    scorer = PairScorer(latest_model(con), matching)
     try:
         explanation = scorer.explain(con, [(a.record_id, b.record_id)])[0]
     finally:
