@@ -68,7 +68,10 @@ def test_a_model_file_from_the_config_changes_the_model(tmp_path: Path, mini_dir
     [
         (lambda d: d["comparisons"][0]["levels"].pop(), "the last one 'else'"),
         (lambda d: d["blocking"].append({"columns": ["shoe_size"]}), "shoe_size"),
-        (lambda d: d["comparisons"][3].pop("column"), "needs a column"),
+        (
+            lambda d: next(c for c in d["comparisons"] if c.get("kind") == "exact").pop("column"),
+            "needs a column",
+        ),
         (lambda d: d["comparisons"][0]["levels"][3].pop("threshold"), "needs threshold"),
         (lambda d: d["comparisons"][0]["levels"][0].update(kind=None), "comparisons.0.levels.0"),
         (lambda d: d["training"].update(em_sessions=[]), "training.em_sessions"),

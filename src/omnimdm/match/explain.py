@@ -21,8 +21,7 @@ import pyarrow as pa
 
 from omnimdm.config import MatchingConfig
 from omnimdm.errors import ReviewError
-from omnimdm.match.model import STREET_KEY
-from omnimdm.match.settings import capped_keys, model_columns
+from omnimdm.match.settings import capped_keys, column_sql
 from omnimdm.store import record_id
 
 
@@ -67,7 +66,7 @@ class PairScorer:
         from splink import DuckDBAPI, SettingsCreator
 
         matching = matching or MatchingConfig.model_validate({})
-        self.columns = model_columns(matching)
+        self.column_sql = column_sql(matching, prefix="n.")
         self.capped_keys = tuple(capped_keys(matching))
 
         self.model = {k: v for k, v in model.items() if k != "omnimdm_fingerprint"}
@@ -91,8 +90,7 @@ class PairScorer:
 
     def _rows(self, con: duckdb.DuckDBPyConnection, ids: Sequence[int], norm: str) -> pa.Table:
         """Model columns (plus term frequencies) of ``ids`` in order, with ``pair_no``."""
-        derived = {"street_key": f"{STREET_KEY} AS street_key"}
-        cols = ", ".join(derived.get(c, f"n.{c}") for c in self.columns)
+        cols = self.column_sql
         blocks = ", ".join(f"NULL::VARCHAR AS {name}" for name in self.capped_keys)
         tf_joins, tf_cols = [], []
         for i, col in enumerate(self.tf_columns):

@@ -22,7 +22,7 @@ from omnimdm.config import MatchingConfig
 from omnimdm.match.model_spec import load_model_spec
 from omnimdm.match.settings import (
     capped_keys,
-    model_columns,
+    column_sql,
     settings,
     settings_fingerprint,
 )
@@ -30,7 +30,6 @@ from omnimdm.match.settings import (
 log = logging.getLogger(__name__)
 
 INPUT_TABLE = "customers"
-STREET_KEY = "lower(strip_accents(street_name))"
 
 
 #: scored pairs below this probability are not kept in ``match_pairs``
@@ -171,8 +170,7 @@ def prepare_input(
 
     Returns the connection and the number of name blocking keys skipped for size.
     """
-    derived = {"street_key": f"{STREET_KEY} AS street_key"}
-    cols = ", ".join(derived.get(c, c) for c in model_columns(matching))
+    cols = column_sql(matching)
     keys = capped_keys(matching)
     # broad keys are blocking keys only while few records share them (capped blocks):
     # pairs per record stay bounded as common names and big postcodes grow with the data

@@ -110,6 +110,9 @@ class ModelSpec(_Spec):
     """A whole matching model definition."""
 
     columns: list[str] = Field(min_length=2)
+    derived: dict[str, str] = Field(
+        default_factory=dict, description="columns computed from canonical ones (name -> SQL)"
+    )
     capped_keys: dict[str, str] = Field(default_factory=dict)
     comparisons: list[ComparisonSpec] = Field(min_length=1)
     blocking: list[BlockingSpec] = Field(min_length=1)

@@ -17,9 +17,13 @@ from omnimdm.config import MatchingConfig
 from omnimdm.match.model_spec import blocking_rule, comparison, load_model_spec
 
 
-def model_columns(matching: MatchingConfig) -> tuple[str, ...]:
-    """Canonical columns the model reads (the match stage sends only these to Splink)."""
-    return tuple(load_model_spec(matching.model).columns)
+def column_sql(matching: MatchingConfig, prefix: str = "") -> str:
+    """SELECT list of the model's columns over the canonical table (derived ones computed;
+    ``prefix`` qualifies canonical column names, e.g. ``n.``)."""
+    spec = load_model_spec(matching.model)
+    return ", ".join(
+        f"{spec.derived[c]} AS {c}" if c in spec.derived else f"{prefix}{c}" for c in spec.columns
+    )
 
 
 def capped_keys(matching: MatchingConfig) -> dict[str, str]:

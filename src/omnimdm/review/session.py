@@ -12,6 +12,7 @@ The CLI supplies the key reader and the renderer.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 KEYS = {"y": "same", "n": "different", "s": "skip", "u": "undo", "q": "quit"}
 PAGE_SIZE = 20
+#: the next page is loaded in the background once this few pairs are left unseen, so the
+#: key that reaches the end of a page does not wait for it (next pair in well under 200 ms)
+PREFETCH_WHEN_LEFT = 8
 
 
 @dataclass
@@ -72,6 +76,8 @@ class ReviewSession:
     skipped: int = 0
     _scorer: PairScorer | None = None
     _exhausted: bool = False
+    _prefetch: threading.Thread | None = None
+    _prefetch_error: BaseException | None = None
 
     # -- loading ----------------------------------------------------------------------
     def _load_page(self) -> bool:
@@ -117,13 +123,39 @@ class ReviewSession:
         self._load_page()
         if not self.items:
             return self._screen("nothing to review: the queue is empty or fully decided")
+        self._maybe_prefetch()
         return self._screen()
+
+    def _prefetch_page(self) -> None:
+        try:
+            self._load_page()
+        except BaseException as err:  # reported on the key that needs the page
+            self._prefetch_error = err
+
+    def _maybe_prefetch(self) -> None:
+        if self._exhausted or self._prefetch is not None:
+            return
+        if len(self.items) - self.index > PREFETCH_WHEN_LEFT:
+            return
+        self._prefetch = threading.Thread(target=self._prefetch_page, daemon=True)
+        self._prefetch.start()
+
+    def _wait_prefetch(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.join()
+            self._prefetch = None
+        if self._prefetch_error is not None:
+            err, self._prefetch_error = self._prefetch_error, None
+            raise err
 
     def _advance(self) -> Screen:
         self.history.append(self.index)
         self.index += 1
-        if self.index >= len(self.items) and not self._load_page():
-            return self._screen("end of the queue: u to undo, q to quit")
+        if self.index >= len(self.items):
+            self._wait_prefetch()
+            if self.index >= len(self.items) and not self._load_page():
+                return self._screen("end of the queue: u to undo, q to quit")
+        self._maybe_prefetch()
         return self._screen()
 
     # -- keys -------------------------------------------------------------------------
@@ -185,6 +217,9 @@ class ReviewSession:
         return self._screen("undone")
 
     def close(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.join()
+            self._prefetch = None
         if self._scorer is not None:
             self._scorer.close()
 
