@@ -20,7 +20,7 @@ import duckdb
 
 from omnimdm.adapters.ingest import create_ingest_tables, ingest_source, merge_records
 from omnimdm.cluster.constrained import apply_constraints
-from omnimdm.cluster.golden_ids import assign_golden_ids
+from omnimdm.cluster.golden_ids import PreviousIds, assign_golden_ids
 from omnimdm.config import Config
 from omnimdm.errors import OmnimdmError, StageError
 from omnimdm.match.model import run_match
@@ -41,8 +41,13 @@ PUBLISHED_TABLES = (
     "clusters",
     "golden_customers",
     "golden_lineage",
+    "golden_consent",
     "crosswalk",
+    "golden_ids",
+    "golden_id_sequence",
 )
+#: logs a run appends to (staging rows inserted into the published table at publish)
+APPENDED_TABLES = ("golden_events",)
 
 ProgressHook = Callable[[str, str], None]
 
@@ -66,6 +71,16 @@ class RunContext:
 
     def has_published(self, table: str) -> bool:
         return table in self.store.tables(self.con, prefix=table)
+
+    def published(self, table: str, *, with_column: str | None = None) -> str | None:
+        """``table`` if it is published (and has ``with_column``), else None."""
+        if not self.has_published(table):
+            return None
+        if with_column is not None:
+            cols = [r[0] for r in self.con.sql(f"DESCRIBE {table}").fetchall()]
+            if with_column not in cols:
+                return None
+        return table
 
 
 @dataclass(frozen=True)
@@ -161,12 +176,23 @@ def stage_cluster(ctx: RunContext) -> None:
         out=ctx.stg("constrained_clusters"),
     )
     ctx.con.execute(f"DROP TABLE {ctx.stg('splink_clusters')}")
-    clusters = assign_golden_ids(
+    t = time.perf_counter()
+    ids = assign_golden_ids(
         ctx.con,
+        run_id=ctx.run_id,
         clusters=ctx.stg("constrained_clusters"),
         norm=ctx.stg("norm_customers"),
+        previous=PreviousIds(
+            members=ctx.published("clusters"),
+            registry=ctx.published("golden_ids"),
+            sequence=ctx.published("golden_id_sequence"),
+        ),
         out=ctx.stg("clusters"),
+        registry_out=ctx.stg("golden_ids"),
+        sequence_out=ctx.stg("golden_id_sequence"),
+        events_out=ctx.stg("golden_events"),
     )
+    ctx.timings["cluster.golden_ids"] = round(time.perf_counter() - t, 3)
     ctx.con.execute(f"DROP TABLE {ctx.stg('constrained_clusters')}")
     sizes = ctx.con.sql(
         f"SELECT n, count(*) FROM (SELECT count(*) AS n FROM {ctx.stg('clusters')} "
@@ -174,7 +200,7 @@ def stage_cluster(ctx: RunContext) -> None:
     ).fetchall()
     ctx.counts["cluster"] = {
         **constraints,
-        "clusters": clusters,
+        **ids,
         "size_distribution": {str(n): int(c) for n, c in sizes},
     }
 
@@ -183,12 +209,17 @@ def stage_survive(ctx: RunContext) -> None:
     ctx.counts["survive"] = survive(
         ctx.con,
         ctx.config,
+        run_id=ctx.run_id,
         norm=ctx.stg("norm_customers"),
         members=ctx.stg("clusters"),
         pairs=ctx.stg("match_pairs"),
+        ids=ctx.stg("golden_ids"),
+        previous_golden=ctx.published("golden_customers", with_column="content_hash"),
         golden_out=ctx.stg("golden_customers"),
         lineage_out=ctx.stg("golden_lineage"),
         crosswalk_out=ctx.stg("crosswalk"),
+        consent_out=ctx.stg("golden_consent"),
+        timings=ctx.timings,
     )
 
 
@@ -276,6 +307,7 @@ def run(
                 PUBLISHED_TABLES,
                 counts=ctx.counts,
                 timings=ctx.timings,
+                append=APPENDED_TABLES,
                 before_commit=lambda: _save_model_sql(ctx),
             )
             ctx.timings["publish"] = round(time.perf_counter() - t, 3)

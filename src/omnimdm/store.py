@@ -32,12 +32,15 @@ from omnimdm.errors import LockError, StoreError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: tables copied into the read-only snapshot at publish time
 SNAPSHOT_TABLES = (
     "golden_customers",
     "crosswalk",
     "golden_lineage",
+    "golden_consent",
+    "golden_events",
+    "golden_ids",
     "clusters",
     "runs",
     "quality_profile",
@@ -54,6 +57,20 @@ MIGRATIONS: dict[int, Sequence[str]] = {
         """CREATE TABLE IF NOT EXISTS models (
             run_id INTEGER PRIMARY KEY, created_at TIMESTAMP, fingerprint VARCHAR,
             model_json JSON)""",
+    ),
+    # stable golden ids: the registry of every id ever issued, the sequence's high-water
+    # mark and the event log; a run writes staging copies that publish swaps in (events
+    # are appended) in the same transaction as everything else
+    2: (
+        """CREATE TABLE IF NOT EXISTS golden_events (
+            run_id INTEGER NOT NULL, event VARCHAR NOT NULL, golden_id VARCHAR NOT NULL,
+            related_golden_id VARCHAR, source VARCHAR, source_record_id VARCHAR,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS golden_ids (
+            golden_id VARCHAR NOT NULL, seq BIGINT, created_run INTEGER,
+            retired_run INTEGER, successor VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS golden_id_sequence (
+            last_value BIGINT NOT NULL, run_id INTEGER)""",
     ),
 }
 
@@ -252,14 +269,20 @@ class Store:
         *,
         counts: dict[str, Any],
         timings: dict[str, float],
+        append: Sequence[str] = (),
         before_commit: Callable[[], None] | None = None,
     ) -> None:
-        """Swap the run's staging tables in as the published tables, in one transaction."""
+        """Swap the run's staging tables in as the published tables and append the rows of
+        the ``append`` staging tables to their published logs, in one transaction."""
         con.execute("BEGIN TRANSACTION")
         try:
             for table in tables:
                 con.execute(f"DROP TABLE IF EXISTS {safe_table_name(table)}")
                 con.execute(f"ALTER TABLE {self.staging(run_id, table)} RENAME TO {table}")
+            for table in append:
+                staged = self.staging(run_id, table)
+                con.execute(f"INSERT INTO {safe_table_name(table)} BY NAME SELECT * FROM {staged}")
+                con.execute(f"DROP TABLE {staged}")
             con.execute(
                 "UPDATE runs SET status = 'published', ended_at = now(), counts = ?, "
                 "timings = ? WHERE run_id = ?",

@@ -1,113 +1,434 @@
 """Survivorship: one golden record per cluster, field by field, with lineage.
 
-Each field takes the value of the member record that ranks first under the configured rule
-(``most_recent``: latest ``source_updated_at``; ``source_priority``: highest source trust,
-then most recent); ties break on ``(source, source_record_id)`` so results are
-deterministic. Lineage names the record and rule behind every golden value.
+Set-based in DuckDB: one grouped pass over the member records picks every field
+(:mod:`omnimdm.survive.rules` packs each field's rule chain into one integer key, so a
+``min()`` is the winner and the runner-up tells which rule decided), one pass over the
+member phone numbers picks the primary phone, one pass over clusters of two or more picks
+the display form of each name part, and consent is decided per contact point
+(:mod:`omnimdm.survive.consent`). The customer-360 aggregates (channels, first and last
+seen, spend and orders per currency) come out of the same grouped pass.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+from typing import get_args
+
 import duckdb
 
-from omnimdm.config import Config
+from omnimdm.config import Config, SourceKind
+from omnimdm.survive.candidates import build_candidates, build_crosswalk, drop_candidates
+from omnimdm.survive.consent import decide_consent
+from omnimdm.survive.lineage import build_lineage
+from omnimdm.survive.rules import (
+    FIELD_SPECS,
+    RECORD_MASK,
+    chain_for,
+    collects,
+    deciding_rule_sql,
+    packed_key_sql,
+)
 
-#: golden field -> canonical column it survives from
-GOLDEN_FIELDS = {
-    "given_name": "given_name",
-    "surname1": "surname1",
-    "surname2": "surname2",
-    "full_name": "full_name",
-    "email": "email_norm",
-    "phone": "phones[1]",
-    "birth_date": "birth_date::VARCHAR",
-    "street": "street",
-    "postcode": "postcode",
-    "city": "city",
-    "region": "region",
-    "country": "country",
-    "national_id": "national_id",
-}
+log = logging.getLogger(__name__)
+
+#: record-level fields picked in the grouped pass over ``sv_base`` (phone has its own)
+RECORD_FIELDS = tuple(n for n, s in FIELD_SPECS.items() if s.candidates == "record")
+NAME_FIELDS = tuple(n for n, s in FIELD_SPECS.items() if s.display is not None)
+#: channel kinds, in the order golden ``channels`` lists them
+SOURCE_KINDS = tuple(sorted(get_args(SourceKind)))
+#: golden columns, in order (values of member records, then documented aggregates)
+GOLDEN_COLUMNS = (
+    "golden_id",
+    "given_name",
+    "surname1",
+    "surname2",
+    "full_name",
+    "email",
+    "emails",
+    "email_consent",
+    "phone",
+    "phones",
+    "sms_consent",
+    "birth_date",
+    "street",
+    "street_number",
+    "postcode",
+    "city",
+    "region",
+    "country",
+    "national_id",
+    "national_id_kind",
+    "loyalty_id",
+    "company",
+    "channels",
+    "sources",
+    "source_records",
+    "first_seen",
+    "last_seen",
+    "orders",
+    "spend",
+    "spend_total",
+    "spend_total_currency",
+)
 
 
-def _rank_key(config: Config) -> str:
-    recency = "coalesce(n.source_updated_at, TIMESTAMP '1900-01-01')"
-    if config.survivorship.default_rule == "source_priority":
-        trust = " ".join(f"WHEN '{s.name}' THEN {float(s.trust)}" for s in config.sources)
-        return f"(CASE n.source {trust} ELSE 0 END, {recency})"
-    return f"({recency},)"
+class _Plan:
+    """The configured chains, resolved once."""
+
+    def __init__(self, config: Config) -> None:
+        surv = config.survivorship
+        self.chains = {n: chain_for(n, surv.fields, surv.default_rule) for n in FIELD_SPECS}
+        self.collect = {n: collects(n, surv.fields) for n in FIELD_SPECS}
+        self.frequent = [n for n, c in self.chains.items() if "most_frequent" in c]
+
+    def key(self, name: str) -> str:
+        return packed_key_sql(self.chains[name], FIELD_SPECS[name])
+
+    def keyed(self, table: str, names: tuple[str, ...], where: str = "true") -> str:
+        """``table`` with its ``most_frequent`` counts joined and a key column per field."""
+        key_cols = "record_id, pos" if table == "sv_phone" else "record_id"
+        joins = " ".join(
+            f"LEFT JOIN sv_freq_{n} USING ({key_cols})"
+            for n in self.frequent
+            if n in names and (FIELD_SPECS[n].candidates == "phone") == (table == "sv_phone")
+        )
+        keys = ", ".join(f"{self.key(n)} AS k_{n}" for n in names)
+        return f"(SELECT *, {keys} FROM {table} {joins} WHERE {where})"
+
+
+def _runner_up_sql(name: str) -> str:
+    return (
+        f"CASE WHEN len({name}__t) > 1 THEN {name}__t[2] "
+        f"WHEN {name}__x <> {name}__w THEN {name}__x END"
+    )
+
+
+def _bits_sql(column: str, names: list[str]) -> str:
+    """A one-bit mask of ``column``'s position in ``names`` (for set-like aggregates)."""
+    whens = " ".join(f"WHEN '{n}' THEN {1 << i}" for i, n in enumerate(names))
+    return f"(CASE {column} {whens} ELSE 0 END)::BIGINT"
+
+
+def _mask_list_sql(mask: str, names: list[str]) -> str:
+    listed = ", ".join(f"'{n}'" for n in names)
+    return f"list_filter([{listed}], lambda x, i: ({mask} >> (i - 1)) & 1 = 1)"
+
+
+def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -> None:
+    """``sv_picks``: per golden id, each record field's winner key, runner-up and values,
+    plus the customer-360 aggregates and the collected e-mails.
+
+    Clusters of one record (about half of them) skip the aggregation: their golden
+    values are the record's own, with no runner-up."""
+    multi, single = [], []
+    for name in RECORD_FIELDS:
+        spec, k = FIELD_SPECS[name], f"k_{name}"
+        multi += [
+            f"min({k}) FILTER ({spec.present}) AS {name}__w",
+            f"max({k}) FILTER ({spec.present} AND members = 2) AS {name}__x",
+            f"min({k}, 2) FILTER ({spec.present} AND members > 2) AS {name}__t",
+        ]
+        single += [
+            f"CASE WHEN {spec.present} THEN {k} END AS {name}__w",
+            f"NULL::UHUGEINT AS {name}__x",
+            f"NULL::UHUGEINT[] AS {name}__t",
+        ]
+        for col, expr in spec.columns.items():
+            multi.append(f"arg_min_null({expr}, {k}) FILTER ({spec.present}) AS {col}")
+            single.append(f"CASE WHEN {spec.present} THEN {expr} END AS {col}")
+        if spec.display is not None:
+            multi.append(f"arg_min_null({spec.compare}, {k}) FILTER ({spec.present}) AS {name}__c")
+            single.append(f"CASE WHEN {spec.present} THEN {spec.compare} END AS {name}__c")
+    if plan.collect["email"]:
+        multi.append("list(email_norm) FILTER (email_norm IS NOT NULL) AS emails")
+        single.append("CASE WHEN email_norm IS NOT NULL THEN [email_norm] END AS emails")
+    else:
+        multi.append("NULL::VARCHAR[] AS emails")
+        single.append("NULL::VARCHAR[] AS emails")
+    seen = "first_seen::TIMESTAMP, last_seen::TIMESTAMP, source_updated_at"
+    spend = "struct_pack(c := coalesce(currency, 'XXX'), a := total_spent, o := orders)"
+    sources = sorted(s.name for s in config.sources)
+    multi += [
+        "count(*) AS source_records",
+        "bit_xor(record_id) AS member_sig",
+        f"bit_or({_bits_sql('source_kind', list(SOURCE_KINDS))}) AS kind_mask",
+        f"bit_or({_bits_sql('source', sources)}) AS source_mask",
+        f"min(least({seen})) AS first_seen",
+        f"max(greatest({seen})) AS last_seen",
+        "sum(orders)::BIGINT AS orders",
+        f"list({spend}) FILTER (total_spent IS NOT NULL) AS spend_raw",
+    ]
+    single += [
+        "1::BIGINT AS source_records",
+        "record_id AS member_sig",
+        f"{_bits_sql('source_kind', list(SOURCE_KINDS))} AS kind_mask",
+        f"{_bits_sql('source', sources)} AS source_mask",
+        f"least({seen}) AS first_seen",
+        f"greatest({seen}) AS last_seen",
+        "orders::BIGINT AS orders",
+        f"CASE WHEN total_spent IS NOT NULL THEN [{spend}] END AS spend_raw",
+    ]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_picks_raw AS
+        SELECT golden_id, {", ".join(multi)}
+        FROM {plan.keyed("sv_base", RECORD_FIELDS, "members > 1")}
+        GROUP BY golden_id
+        UNION ALL BY NAME
+        SELECT golden_id, {", ".join(single)}
+        FROM {plan.keyed("sv_base", RECORD_FIELDS, "members = 1")}
+    """)
+    emails = "list_distinct(emails)" if plan.collect["email"] else "emails"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_picks AS
+        SELECT * EXCLUDE (emails, kind_mask, source_mask), {emails} AS emails,
+               {_mask_list_sql("kind_mask", list(SOURCE_KINDS))} AS channels,
+               {_mask_list_sql("source_mask", sources)} AS sources
+        FROM sv_picks_raw
+    """)
+    con.execute("DROP TABLE sv_picks_raw")
+
+
+def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
+    spec = FIELD_SPECS["phone"]
+    collected = (
+        "list(DISTINCT phone) AS phones" if plan.collect["phone"] else "NULL::VARCHAR[] AS phones"
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_phone_picks AS
+        SELECT golden_id,
+               min(k_phone) AS phone__w,
+               max(k_phone) FILTER (members = 2) AS phone__x,
+               min(k_phone, 2) FILTER (members > 2) AS phone__t,
+               arg_min(phone, k_phone) AS phone, {collected}
+        FROM {plan.keyed("sv_phone", ("phone",), spec.present)}
+        GROUP BY golden_id
+    """)
+
+
+def _display_forms(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
+    """``sv_display``: per golden id and name part, the best display form among the members
+    whose name matches the winner's (accent- and case-blind): ``García`` over ``Garcia``."""
+    aggs = []
+    for name in NAME_FIELDS:
+        spec = FIELD_SPECS[name]
+        dk = f"(((3 - ({spec.display}))::UHUGEINT << 125) | k_{name})"
+        cond = f"{spec.present} AND {spec.compare} = p.{name}__c"
+        aggs += [
+            f"arg_min({name}, {dk}) FILTER ({cond}) AS {name}__d",
+            f"min({dk}) FILTER ({cond}) AS {name}__dk",
+        ]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_display AS
+        SELECT b.golden_id, {", ".join(aggs)}
+        FROM {plan.keyed("sv_base", NAME_FIELDS, "members > 1")} b
+        JOIN (SELECT golden_id, {", ".join(f"{n}__c" for n in NAME_FIELDS)} FROM sv_picks) p
+            USING (golden_id)
+        GROUP BY b.golden_id
+    """)
+
+
+def _winners(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
+    """``sv_winners``: per golden id and field, the winning record id and the rule
+    that decided; name parts take the display form (rule suffixed ``+display_form``)."""
+    cols = []
+    for name in (*RECORD_FIELDS, "phone"):
+        rule = deciding_rule_sql(
+            plan.chains[name], FIELD_SPECS[name], f"{name}__w", _runner_up_sql(name)
+        )
+        win = f"({name}__w & {RECORD_MASK})::BIGINT"
+        if name in NAME_FIELDS:
+            disp = f"({name}__dk & {RECORD_MASK})::BIGINT"
+            moved = f"({name}__dk IS NOT NULL AND {disp} <> {win})"
+            cols += [
+                f"CASE WHEN {moved} THEN {disp} ELSE {win} END AS {name}__rid",
+                f"CASE WHEN {moved} THEN ({rule}) || '+display_form' ELSE {rule} END "
+                f"AS {name}__rule",
+                f"CASE WHEN {moved} THEN {name}__d ELSE p.{name} END AS {name}",
+            ]
+        else:
+            cols += [f"{win} AS {name}__rid", f"{rule} AS {name}__rule"]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_winners AS
+        SELECT p.golden_id, {", ".join(cols)}
+        FROM sv_picks p LEFT JOIN sv_phone_picks USING (golden_id)
+        LEFT JOIN sv_display USING (golden_id)
+    """)
+
+
+def _spend_sql(config: Config) -> tuple[str, str, str]:
+    """SQL for spend per currency, the cross-currency total and its currency."""
+    per_currency = (
+        "list_transform(list_sort(list_distinct(list_transform(spend_raw, lambda x: x.c))), "
+        "lambda cur: struct_pack(currency := cur, "
+        "amount := list_sum(list_transform(list_filter(spend_raw, lambda x: x.c = cur), "
+        "lambda x: x.a)), "
+        "orders := list_sum(list_transform(list_filter(spend_raw, lambda x: x.c = cur), "
+        "lambda x: x.o))::BIGINT))"
+    )
+    rates = config.survivorship.currency_rates
+    if rates is None:
+        return per_currency, "NULL::DECIMAL(18, 2)", "NULL::VARCHAR"
+    table = {**rates.rates, rates.base: 1.0}
+    whens = " ".join(f"WHEN '{code}' THEN {float(rate)!r}" for code, rate in table.items())
+    rate = f"(CASE x.c {whens} END)"
+    total = (
+        f"CASE WHEN list_bool_or(list_transform(spend_raw, lambda x: {rate} IS NULL)) "
+        f"THEN NULL ELSE round(list_sum(list_transform(spend_raw, lambda x: x.a * {rate})), 2)"
+        "::DECIMAL(18, 2) END"
+    )
+    return per_currency, total, f"'{rates.base}'"
+
+
+def _write_golden(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    *,
+    run_id: int,
+    ids: str,
+    previous: str | None,
+    consent: str,
+    out: str,
+) -> None:
+    spend, total, total_currency = _spend_sql(config)
+    primary_first = (
+        "CASE WHEN {col} IS NULL THEN {col}s ELSE "
+        "list_prepend({col}, list_sort(list_filter({col}s, lambda v: v <> {col}))) END"
+    )
+    values = f"""
+        p.golden_id, w.given_name, w.surname1, w.surname2,
+        nullif(concat_ws(' ', w.given_name, w.surname1, w.surname2), '') AS full_name,
+        p.email, {primary_first.format(col="p.email")} AS emails,
+        ce.consent AS email_consent,
+        ph.phone, {primary_first.format(col="ph.phone")} AS phones,
+        cs.consent AS sms_consent,
+        p.birth_date, p.street, p.street_number, p.postcode, p.city, p.region, p.country,
+        p.national_id, p.national_id_kind, p.loyalty_id, p.company,
+        p.channels, p.sources, p.source_records, p.first_seen, p.last_seen, p.orders,
+        {spend} AS spend, {total} AS spend_total, {total_currency} AS spend_total_currency,
+        p.member_sig
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_golden AS
+        SELECT {values}
+        FROM sv_picks p JOIN sv_winners w USING (golden_id)
+        LEFT JOIN sv_phone_picks ph USING (golden_id)
+        LEFT JOIN {consent} ce ON ce.golden_id = p.golden_id AND ce.channel = 'email'
+             AND ce.contact_point = p.email
+        LEFT JOIN {consent} cs ON cs.golden_id = p.golden_id AND cs.channel = 'sms'
+             AND cs.contact_point = ph.phone
+    """)
+    content = ", ".join(c for c in GOLDEN_COLUMNS if c != "golden_id")
+    prev_join = (
+        f"LEFT JOIN (SELECT golden_id, content_hash AS prev_hash, updated_run AS prev_updated "
+        f"FROM {previous}) o USING (golden_id)"
+        if previous
+        else "LEFT JOIN (SELECT NULL::VARCHAR AS golden_id, NULL::UBIGINT AS prev_hash, "
+        "NULL::INTEGER AS prev_updated) o USING (golden_id)"
+    )
+    con.execute(
+        f"""
+        CREATE TABLE {out} AS
+        WITH h AS (SELECT *, hash({content}, member_sig) AS content_hash FROM sv_golden)
+        SELECT {", ".join(f"h.{c}" for c in GOLDEN_COLUMNS)},
+               coalesce(i.created_run, $run) AS created_run,
+               CASE WHEN o.prev_hash = h.content_hash THEN o.prev_updated ELSE $run END
+                   AS updated_run,
+               h.content_hash
+        FROM h LEFT JOIN {ids} i USING (golden_id) {prev_join}
+    """,
+        {"run": run_id},
+    )
 
 
 def survive(
     con: duckdb.DuckDBPyConnection,
     config: Config,
     *,
+    run_id: int,
     norm: str,
     members: str,
     pairs: str,
+    ids: str,
+    previous_golden: str | None,
     golden_out: str,
     lineage_out: str,
     crosswalk_out: str,
+    consent_out: str,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
-    """Build golden records, lineage and the crosswalk for the run."""
-    rule = config.survivorship.default_rule
-    # the winner for a field: highest rank key, then smallest (source, source_record_id)
-    picks = ",\n".join(
-        f"arg_max(struct_pack(v := {expr}, s := n.source, i := n.source_record_id), "
-        f"({_rank_key(config)}, -rank_tiebreak)) FILTER ({expr} IS NOT NULL) AS {name}"
-        for name, expr in GOLDEN_FIELDS.items()
+    """Build golden records, lineage, consent per contact point and the crosswalk.
+
+    ``members`` is the cluster stage's record -> golden id table, ``ids`` its golden id
+    registry (for ``created_run``); ``previous_golden`` the published golden table, if
+    any, so ``updated_run`` only moves when a golden record's content or members change.
+    """
+    plan = _Plan(config)
+    timings = timings if timings is not None else {}
+
+    def step(name: str, fn: Callable[[], object]) -> None:
+        started = time.perf_counter()
+        fn()
+        timings[f"survive.{name}"] = round(time.perf_counter() - started, 3)
+
+    step("crosswalk", lambda: build_crosswalk(con, members=members, pairs=pairs, out=crosswalk_out))
+    step(
+        "candidates",
+        lambda: build_candidates(con, config, norm=norm, members=members, frequent=plan.frequent),
     )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE golden_picks AS
-        SELECT m.golden_id, {picks}
-        FROM {members} m
-        JOIN (SELECT *, dense_rank() OVER (ORDER BY source, source_record_id) AS rank_tiebreak
-              FROM {norm}) n USING (record_id)
-        GROUP BY m.golden_id
-    """)
-    values = ", ".join(f"{name}.v AS {name}" for name in GOLDEN_FIELDS)
-    con.execute(f"""
-        CREATE TABLE {golden_out} AS
-        SELECT p.golden_id, {values}, s.source_records, s.sources, s.first_seen, s.last_seen
-        FROM golden_picks p JOIN (
-            SELECT m.golden_id, count(*) AS source_records,
-                   list(DISTINCT n.source ORDER BY n.source) AS sources,
-                   min(n.source_updated_at) AS first_seen, max(n.source_updated_at) AS last_seen
-            FROM {members} m JOIN {norm} n USING (record_id) GROUP BY m.golden_id
-        ) s USING (golden_id)
-        ORDER BY golden_id
-    """)
-    unpivot = " UNION ALL ".join(
-        f"SELECT golden_id, '{name}' AS field, {name}.v::VARCHAR AS value, "
-        f"{name}.s AS source, {name}.i AS source_record_id FROM golden_picks "
-        f"WHERE {name} IS NOT NULL"
-        for name in GOLDEN_FIELDS
-    )
-    con.execute(
-        f"CREATE TABLE {lineage_out} AS SELECT *, $rule AS rule FROM ({unpivot}) "
-        "ORDER BY golden_id, field",
-        {"rule": rule},
-    )
-    con.execute(f"""
-        CREATE TABLE {crosswalk_out} AS
-        WITH edges AS (
-            SELECT record_id_l AS record_id, record_id_r AS other, match_probability
-            FROM {pairs}
-            UNION ALL SELECT record_id_r, record_id_l, match_probability FROM {pairs}
+    step("record_picks", lambda: _record_picks(con, plan, config))
+    step("phone_picks", lambda: _phone_picks(con, plan))
+    step("display_forms", lambda: _display_forms(con, plan))
+    step("winners", lambda: _winners(con, plan))
+    strong = config.survivorship.strong_match_probability
+    step("consent", lambda: decide_consent(con, strong=strong, out=consent_out))
+    step(
+        "golden",
+        lambda: _write_golden(
+            con,
+            config,
+            run_id=run_id,
+            ids=ids,
+            previous=previous_golden,
+            consent=consent_out,
+            out=golden_out,
         ),
-        member_edges AS (
-            SELECT e.record_id, max(e.match_probability) AS p
-            FROM edges e
-            JOIN {members} a ON a.record_id = e.record_id
-            JOIN {members} b ON b.record_id = e.other AND b.golden_id = a.golden_id
-            GROUP BY e.record_id
+    )
+    lineage_rows = 0
+
+    def lineage() -> None:
+        nonlocal lineage_rows
+        lineage_rows = build_lineage(
+            con,
+            fields=(*RECORD_FIELDS, "phone"),
+            collect=plan.collect,
+            golden=golden_out,
+            consent=consent_out,
+            out=lineage_out,
         )
-        SELECT m.golden_id, m.source, m.source_record_id, m.record_id,
-               me.p AS cluster_match_probability
-        FROM {members} m LEFT JOIN member_edges me USING (record_id)
-        ORDER BY m.golden_id, m.source, m.source_record_id
-    """)
-    con.execute("DROP TABLE golden_picks")
-    golden = int(con.sql(f"SELECT count(*) FROM {golden_out}").fetchall()[0][0])
-    crosswalk = int(con.sql(f"SELECT count(*) FROM {crosswalk_out}").fetchall()[0][0])
-    return {"golden_records": golden, "crosswalk_rows": crosswalk}
+
+    step("lineage", lineage)
+    counts = {
+        name: int(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        for name, table in (
+            ("golden_records", golden_out),
+            ("crosswalk_rows", crosswalk_out),
+            ("consent_contact_points", consent_out),
+        )
+    }
+    counts["changed_golden_records"] = int(
+        con.sql(
+            f"SELECT count(*) FROM {golden_out} WHERE updated_run = $r", params={"r": run_id}
+        ).fetchall()[0][0]
+    )
+    counts["lineage_rows"] = lineage_rows
+    for table in ("sv_picks", "sv_phone_picks", "sv_display", "sv_winners", "sv_golden"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    drop_candidates(con)
+    log.info(
+        "survive: %d golden records, %d lineage rows",
+        counts["golden_records"],
+        counts["lineage_rows"],
+    )
+    return counts

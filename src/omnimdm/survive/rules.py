@@ -1,0 +1,233 @@
+"""Survivorship rules as data: which fields survive, and how a rule chain ranks candidates.
+
+A golden field takes the value of the member record (for ``phone``: the member number)
+that ranks first under the field's rule chain. Every rule is a *badness* (a small
+non-negative integer, lower is better); a chain packs its badnesses, most important first,
+into one ``UHUGEINT`` whose lowest 63 bits are the candidate's ``record_id``, so a plain
+``min()`` finds the winner, the winner's record id is the key's low bits, and ties end on
+the record id (a fixed hash of SOURCE:SOURCE_RECORD_ID: never on row order).
+
+=================  ==================================================================
+rule               prefers
+=================  ==================================================================
+source_priority    the source with the highest ``trust``
+most_recent        the latest ``source_updated_at`` (to the minute; undated rank last)
+most_frequent      the value most members carry (names compared accent- and case-blind)
+most_complete      the candidate with the most parts filled (address: street, number,
+                   postcode, city, region, country; a one-part field always ties)
+longest            the longest text (up to 255 characters)
+valid_first        a valid value (see ``valid`` below: a mobile over a landline, ...)
+collect            (email, phone) keep every distinct value; the rest picks the primary
+=================  ==================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+#: the final tie-break: the record id (63 bits); phones put the number's position in the
+#: record's list (8 bits) above it, so two numbers of one record never tie
+RECORD_BITS = 63
+POSITION_BITS = 8
+RECORD_MASK = (1 << RECORD_BITS) - 1
+#: bits each rule's badness takes in the packed key (with the range of its badness)
+RULE_BITS = {
+    "valid_first": 3,  # 7 - validity score (0..7)
+    "most_complete": 3,  # 7 - parts filled
+    "most_frequent": 8,  # 255 - members carrying the value
+    "longest": 8,  # 255 - characters
+    "source_priority": 7,  # 100 - trust * 100
+    "most_recent": 30,  # minutes since 1900-01-01, reversed (to about 3940); undated = max
+}
+RULES = (*RULE_BITS, "collect")
+#: fields with several values per person: ``collect`` keeps them all
+MULTI_VALUED = ("email", "phone")
+#: what the lineage ``rule`` column says when no rule of the chain told the candidates apart
+ONLY_CANDIDATE = "only_candidate"
+RECORD_KEY = "record_id"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One survivorship field over the candidate rows ``sv_base`` (or ``sv_phone``).
+
+    ``columns`` are the golden columns the winner fills (several for a unit: the address
+    survives whole from one record); ``present`` says a row is a candidate; ``compare`` is
+    the value's identity for ``most_frequent``; ``parts`` are counted by ``most_complete``;
+    ``valid`` is the ``valid_first`` score (higher is better, 0..7); ``display`` ranks
+    display forms of the same name (accents, mixed case) for name fields.
+    """
+
+    name: str
+    columns: dict[str, str]
+    present: str
+    compare: str
+    valid: str
+    parts: tuple[str, ...] = ()
+    display: str | None = None
+    candidates: str = "record"  # record | phone
+
+    @property
+    def text(self) -> str:
+        """The main value as text (for ``longest``)."""
+        return next(iter(self.columns.values()))
+
+
+def _name(col: str) -> FieldSpec:
+    return FieldSpec(
+        name=col,
+        columns={col: col},
+        present=f"{col} IS NOT NULL",
+        compare=f"coalesce({col}_norm, lower(strip_accents({col})))",
+        # an initial ('M.') is a weaker name than a written one
+        valid=f"CASE WHEN length(replace({col}, '.', '')) > 1 THEN 1 ELSE 0 END",
+        parts=(col,),
+        # accented (García over Garcia), then mixed case (García over GARCÍA)
+        display=f"({col} <> strip_accents({col}))::INT * 2 "
+        f"+ ({col} <> upper({col}) AND {col} <> lower({col}))::INT",
+    )
+
+
+ADDRESS_PARTS = ("street", "street_number", "postcode", "city", "region", "country")
+
+FIELD_SPECS: dict[str, FieldSpec] = {
+    "given_name": _name("given_name"),
+    "surname1": _name("surname1"),
+    "surname2": _name("surname2"),
+    "email": FieldSpec(
+        name="email",
+        columns={"email": "email_norm"},
+        present="email_norm IS NOT NULL",
+        compare="email_norm",
+        # 3 own address, 2 own address after a domain-typo fix, 1 shared by many people
+        valid="CASE WHEN email_match IS NULL THEN 1 WHEN email_corrected THEN 2 ELSE 3 END",
+        parts=("email_norm",),
+    ),
+    "phone": FieldSpec(
+        name="phone",
+        columns={"phone": "phone"},
+        present="phone IS NOT NULL",
+        compare="phone",
+        # 3 personal mobile, 2 landline, 1 shared by many people (the shop's own number)
+        valid="CASE WHEN phone_shared THEN 1 WHEN phone_mobile THEN 3 ELSE 2 END",
+        parts=("phone",),
+        candidates="phone",
+    ),
+    "birth_date": FieldSpec(
+        name="birth_date",
+        columns={"birth_date": "birth_date"},
+        present="birth_date IS NOT NULL",
+        compare="birth_date",
+        valid="CASE WHEN birth_date_reason IS NULL THEN 1 ELSE 0 END",
+        parts=("birth_date",),
+    ),
+    "address": FieldSpec(
+        name="address",
+        columns={c: c for c in ADDRESS_PARTS},
+        present="coalesce(" + ", ".join(ADDRESS_PARTS) + ") IS NOT NULL",
+        compare="concat_ws('|', lower(strip_accents(street)), street_number, postcode, city_norm)",
+        # 2 street and postcode (deliverable), 1 postcode or city, 0 otherwise
+        valid="CASE WHEN street IS NOT NULL AND postcode IS NOT NULL THEN 2 "
+        "WHEN postcode IS NOT NULL OR city IS NOT NULL THEN 1 ELSE 0 END",
+        parts=ADDRESS_PARTS,
+    ),
+    "national_id": FieldSpec(
+        name="national_id",
+        columns={"national_id": "national_id", "national_id_kind": "national_id_kind"},
+        present="national_id IS NOT NULL",
+        compare="national_id",
+        valid="CASE WHEN national_id_valid THEN 1 ELSE 0 END",
+        parts=("national_id", "national_id_kind"),
+    ),
+    "loyalty_id": FieldSpec(
+        name="loyalty_id",
+        columns={"loyalty_id": "loyalty_id"},
+        present="loyalty_id IS NOT NULL",
+        compare="loyalty_id",
+        valid="1",
+        parts=("loyalty_id",),
+    ),
+    "company": FieldSpec(
+        name="company",
+        columns={"company": "company"},
+        present="company IS NOT NULL",
+        compare="lower(strip_accents(company))",
+        valid="1",
+        parts=("company",),
+    ),
+}
+
+
+def chain_for(field: str, fields: Mapping[str, Sequence[str]], default_rule: str) -> list[str]:
+    """The ranking rules of ``field`` (``collect`` removed): its own chain or the default."""
+    chain = fields.get(field, [default_rule])
+    return [r for r in chain if r != "collect"]
+
+
+def collects(field: str, fields: Mapping[str, Sequence[str]]) -> bool:
+    return "collect" in fields.get(field, [])
+
+
+def rule_bits(rule: str, spec: FieldSpec) -> int:
+    """Bits of ``rule`` in ``spec``'s key (0 when it can never tell candidates apart)."""
+    if rule == "most_complete" and len(spec.parts) < 2:
+        return 0
+    return RULE_BITS[rule]
+
+
+def tiebreak_bits(spec: FieldSpec) -> int:
+    return RECORD_BITS + (POSITION_BITS if spec.candidates == "phone" else 0)
+
+
+def badness_sql(rule: str, spec: FieldSpec) -> str:
+    """SQL for one rule's badness of a candidate row (0 = best; within RULE_BITS)."""
+    if rule == "source_priority":
+        return "(100 - round(trust * 100))"
+    if rule == "most_recent":
+        return "recency_bad"
+    if rule == "most_frequent":
+        return f"(255 - least(coalesce(freq_{spec.name}, 1), 255))"
+    if rule == "most_complete":
+        filled = " + ".join(f"({p} IS NOT NULL)::INT" for p in spec.parts)
+        return f"(7 - ({filled}))"
+    if rule == "longest":
+        return f"(255 - least(length({spec.text}::VARCHAR), 255))"
+    if rule == "valid_first":
+        return f"(7 - ({spec.valid}))"
+    raise ValueError(f"unknown rule {rule!r}")
+
+
+def packed_key_sql(chain: list[str], spec: FieldSpec) -> str:
+    """One UHUGEINT per candidate: the chain's badnesses, most important first, then the
+    tie-break (phone position, record id) in the lowest bits. ``min()`` is the winner."""
+    tiebreak = "record_id::UHUGEINT"
+    if spec.candidates == "phone":
+        tiebreak = f"(least(pos, 255)::UHUGEINT << {RECORD_BITS}) | {tiebreak}"
+    expr = f"({tiebreak})"
+    shift = tiebreak_bits(spec)
+    for rule in reversed(chain):
+        bits = rule_bits(rule, spec)
+        if bits:
+            expr = f"(({badness_sql(rule, spec)})::UHUGEINT << {shift}) | {expr}"
+            shift += bits
+    return expr
+
+
+def key_bits(chain: list[str], spec: FieldSpec) -> int:
+    return tiebreak_bits(spec) + sum(rule_bits(r, spec) for r in chain)
+
+
+def deciding_rule_sql(chain: list[str], spec: FieldSpec, winner: str, runner_up: str) -> str:
+    """SQL naming the rule that told the winner from the runner-up: the first rule of the
+    chain on which their keys differ; ``only_candidate``, or ``record_id`` when the whole
+    chain tied."""
+    whens = [f"WHEN {runner_up} IS NULL THEN '{ONLY_CANDIDATE}'"]
+    shift = key_bits(chain, spec)
+    for rule in chain:
+        bits = rule_bits(rule, spec)
+        if not bits:
+            continue
+        shift -= bits
+        whens.append(f"WHEN ({winner} >> {shift}) <> ({runner_up} >> {shift}) THEN '{rule}'")
+    return "CASE " + " ".join(whens) + f" ELSE '{RECORD_KEY}' END"
