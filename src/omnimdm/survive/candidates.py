@@ -109,19 +109,18 @@ def build_candidates(
         WITH sizes AS (SELECT golden_id, count(*) AS members FROM {members} GROUP BY golden_id)
         SELECT m.golden_id, m.record_id, m.source, m.source_record_id, s.members,
                b.p AS cmp, {trust_sql(config, "m.source")} AS trust,
-               {recency_bad_sql("n.source_updated_at")} AS recency_bad, {cols},
-               n.phones, n.mobiles, n.mobiles_match, n.landlines_match
+               {recency_bad_sql("n.source_updated_at")} AS recency_bad, {cols}
         FROM {members} m JOIN sizes s USING (golden_id) JOIN {norm} n USING (record_id)
         LEFT JOIN sv_best b USING (record_id)
     """)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_phone AS
         WITH numbers AS (
-            SELECT golden_id, record_id, members, cmp, trust, source_updated_at, recency_bad,
-                   sms_consent, mobiles, mobiles_match, landlines_match,
-                   len(mobiles) > 0 AS has_mobile,
-                   unnest(phones) AS phone, generate_subscripts(phones, 1) AS pos
-            FROM sv_base WHERE len(phones) > 0
+            SELECT b.golden_id, b.record_id, b.members, b.cmp, b.trust, b.source_updated_at,
+                   b.recency_bad, b.sms_consent, n.mobiles, n.mobiles_match, n.landlines_match,
+                   len(n.mobiles) > 0 AS has_mobile,
+                   unnest(n.phones) AS phone, generate_subscripts(n.phones, 1) AS pos
+            FROM {norm} n JOIN sv_base b USING (record_id) WHERE len(n.phones) > 0
         )
         SELECT golden_id, record_id, members, cmp, trust, source_updated_at, recency_bad,
                sms_consent, has_mobile, phone, pos,

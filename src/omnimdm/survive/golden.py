@@ -98,10 +98,9 @@ class _Plan:
         return f"(SELECT *, {keys} FROM {table} {joins} WHERE {where})"
 
 
-def _runner_up_sql(name: str) -> str:
+def _phone_runner_up_sql() -> str:
     return (
-        f"CASE WHEN len({name}__t) > 1 THEN {name}__t[2] "
-        f"WHEN {name}__x <> {name}__w THEN {name}__x END"
+        "CASE WHEN len(phone__t) > 1 THEN phone__t[2] WHEN phone__x <> phone__w THEN phone__x END"
     )
 
 
@@ -117,30 +116,25 @@ def _mask_list_sql(mask: str, names: list[str]) -> str:
 
 
 def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -> None:
-    """``sv_picks``: per golden id, each record field's winner key, runner-up and values,
-    plus the customer-360 aggregates and the collected e-mails.
+    """``sv_picks``: per golden id, each record field's winner key and values, plus the
+    customer-360 aggregates and the collected e-mails.
 
     Clusters of one record (about half of them) skip the aggregation: their golden
     values are the record's own, with no runner-up."""
     multi, single = [], []
     for name in RECORD_FIELDS:
         spec, k = FIELD_SPECS[name], f"k_{name}"
-        multi += [
-            f"min({k}) FILTER ({spec.present}) AS {name}__w",
-            f"max({k}) FILTER ({spec.present} AND members = 2) AS {name}__x",
-            f"min({k}, 2) FILTER ({spec.present} AND members > 2) AS {name}__t",
-        ]
-        single += [
-            f"CASE WHEN {spec.present} THEN {k} END AS {name}__w",
-            f"NULL::UHUGEINT AS {name}__x",
-            f"NULL::UHUGEINT[] AS {name}__t",
-        ]
+        multi.append(f"min({k}) FILTER ({spec.present}) AS {name}__w")
+        single.append(f"CASE WHEN {spec.present} THEN {k} END AS {name}__w")
         for col, expr in spec.columns.items():
             multi.append(f"arg_min_null({expr}, {k}) FILTER ({spec.present}) AS {col}")
             single.append(f"CASE WHEN {spec.present} THEN {expr} END AS {col}")
         if spec.display is not None:
-            multi.append(f"arg_min_null({spec.compare}, {k}) FILTER ({spec.present}) AS {name}__c")
-            single.append(f"CASE WHEN {spec.present} THEN {spec.compare} END AS {name}__c")
+            # the winner's name, accent- and case-blind, hashed (for the display pass)
+            multi.append(
+                f"arg_min_null(hash({spec.compare}), {k}) FILTER ({spec.present}) AS {name}__c"
+            )
+            single.append(f"NULL::UBIGINT AS {name}__c")
     if plan.collect["email"]:
         multi.append("list(email_norm) FILTER (email_norm IS NOT NULL) AS emails")
         single.append("CASE WHEN email_norm IS NOT NULL THEN [email_norm] END AS emails")
@@ -180,12 +174,21 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         FROM {plan.keyed("sv_base", RECORD_FIELDS, "members = 1")}
     """)
     emails = "list_distinct(emails)" if plan.collect["email"] else "emails"
+    # set-like aggregates were bit masks; the few distinct masks become lists once
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_picks AS
-        SELECT * EXCLUDE (emails, kind_mask, source_mask), {emails} AS emails,
-               {_mask_list_sql("kind_mask", list(SOURCE_KINDS))} AS channels,
-               {_mask_list_sql("source_mask", sources)} AS sources
-        FROM sv_picks_raw
+        WITH kinds AS (
+            SELECT kind_mask, {_mask_list_sql("kind_mask", list(SOURCE_KINDS))} AS channels
+            FROM (SELECT DISTINCT kind_mask FROM sv_picks_raw)
+        ),
+        srcs AS (
+            SELECT source_mask, {_mask_list_sql("source_mask", sources)} AS sources
+            FROM (SELECT DISTINCT source_mask FROM sv_picks_raw)
+        )
+        SELECT r.* EXCLUDE (emails, kind_mask, source_mask),
+               CASE WHEN len(r.emails) > 1 THEN {emails} ELSE r.emails END AS emails,
+               k.channels, s.sources
+        FROM sv_picks_raw r JOIN kinds k USING (kind_mask) JOIN srcs s USING (source_mask)
     """)
     con.execute("DROP TABLE sv_picks_raw")
 
@@ -207,65 +210,50 @@ def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
     """)
 
 
-def _display_forms(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
-    """``sv_display``: per golden id and name part, the best display form among the members
-    whose name matches the winner's (accent- and case-blind): ``García`` over ``Garcia``."""
+def _second_pass(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
+    """``sv_second``: for clusters of two or more, each field's runner-up key (the best
+    candidate after the winner: it tells which rule decided) and each name part's best
+    display form among the members whose name matches the winner's (accent- and
+    case-blind): ``García`` over ``Garcia``."""
     aggs = []
+    for name in RECORD_FIELDS:
+        spec = FIELD_SPECS[name]
+        aggs.append(
+            f"min(k_{name}) FILTER ({spec.present} AND k_{name} > p.{name}__w) AS {name}__r"
+        )
     for name in NAME_FIELDS:
         spec = FIELD_SPECS[name]
         dk = f"(((3 - ({spec.display}))::UHUGEINT << 125) | k_{name})"
-        cond = f"{spec.present} AND {spec.compare} = p.{name}__c"
+        cond = f"{spec.present} AND hash({spec.compare}) = p.{name}__c"
         aggs += [
             f"arg_min({name}, {dk}) FILTER ({cond}) AS {name}__d",
             f"min({dk}) FILTER ({cond}) AS {name}__dk",
         ]
+    needed = [f"{n}__w" for n in RECORD_FIELDS] + [f"{n}__c" for n in NAME_FIELDS]
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_display AS
+        CREATE OR REPLACE TEMP TABLE sv_second AS
         SELECT b.golden_id, {", ".join(aggs)}
-        FROM {plan.keyed("sv_base", NAME_FIELDS, "members > 1")} b
-        JOIN (SELECT golden_id, {", ".join(f"{n}__c" for n in NAME_FIELDS)} FROM sv_picks) p
+        FROM {plan.keyed("sv_base", RECORD_FIELDS, "members > 1")} b
+        JOIN (SELECT golden_id, {", ".join(needed)} FROM sv_picks WHERE source_records > 1) p
             USING (golden_id)
         GROUP BY b.golden_id
     """)
 
 
-def _winners(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
-    """``sv_winners``: per golden id and field, the winning record id and the rule
-    that decided; name parts take the display form (rule suffixed ``+display_form``)."""
-    cols = []
-    for name in (*RECORD_FIELDS, "phone"):
-        rule = deciding_rule_sql(
-            plan.chains[name], FIELD_SPECS[name], f"{name}__w", _runner_up_sql(name)
-        )
-        win = f"({name}__w & {RECORD_MASK})::BIGINT"
-        if name in NAME_FIELDS:
-            disp = f"({name}__dk & {RECORD_MASK})::BIGINT"
-            moved = f"({name}__dk IS NOT NULL AND {disp} <> {win})"
-            cols += [
-                f"CASE WHEN {moved} THEN {disp} ELSE {win} END AS {name}__rid",
-                f"CASE WHEN {moved} THEN ({rule}) || '+display_form' ELSE {rule} END "
-                f"AS {name}__rule",
-                f"CASE WHEN {moved} THEN {name}__d ELSE p.{name} END AS {name}",
-            ]
-        else:
-            cols += [f"{win} AS {name}__rid", f"{rule} AS {name}__rule"]
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_winners AS
-        SELECT p.golden_id, {", ".join(cols)}
-        FROM sv_picks p LEFT JOIN sv_phone_picks USING (golden_id)
-        LEFT JOIN sv_display USING (golden_id)
-    """)
-
-
 def _spend_sql(config: Config) -> tuple[str, str, str]:
     """SQL for spend per currency, the cross-currency total and its currency."""
+    one = (
+        "[struct_pack(currency := spend_raw[1].c, amount := spend_raw[1].a::DECIMAL(38, 2), "
+        "orders := spend_raw[1].o::BIGINT)]"
+    )
     per_currency = (
+        f"CASE WHEN len(spend_raw) = 1 THEN {one} ELSE "
         "list_transform(list_sort(list_distinct(list_transform(spend_raw, lambda x: x.c))), "
         "lambda cur: struct_pack(currency := cur, "
         "amount := list_sum(list_transform(list_filter(spend_raw, lambda x: x.c = cur), "
         "lambda x: x.a)), "
         "orders := list_sum(list_transform(list_filter(spend_raw, lambda x: x.c = cur), "
-        "lambda x: x.o))::BIGINT))"
+        "lambda x: x.o))::BIGINT)) END"
     )
     rates = config.survivorship.currency_rates
     if rates is None:
@@ -281,45 +269,65 @@ def _spend_sql(config: Config) -> tuple[str, str, str]:
     return per_currency, total, f"'{rates.base}'"
 
 
-def _write_golden(
-    con: duckdb.DuckDBPyConnection,
-    config: Config,
-    *,
-    run_id: int,
-    ids: str,
-    previous: str | None,
-    consent: str,
-    out: str,
-) -> None:
+def _assemble(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config, *, consent: str) -> None:
+    """``sv_final``: one row per golden id with every golden value and, per field, the
+    winning record id (``<field>__rid``) and the rule that decided (``<field>__rule``);
+    name parts take their display form (rule suffixed ``+display_form``)."""
+    cols = []
+    for name in (*RECORD_FIELDS, "phone"):
+        runner_up = _phone_runner_up_sql() if name == "phone" else f"{name}__r"
+        rule = deciding_rule_sql(plan.chains[name], FIELD_SPECS[name], f"{name}__w", runner_up)
+        win = f"({name}__w & {RECORD_MASK})::BIGINT"
+        if name in NAME_FIELDS:
+            disp = f"({name}__dk & {RECORD_MASK})::BIGINT"
+            moved = f"({name}__dk IS NOT NULL AND {disp} <> {win})"
+            cols += [
+                f"CASE WHEN {moved} THEN {disp} ELSE {win} END AS {name}__rid",
+                f"CASE WHEN {moved} THEN ({rule}) || '+display_form' ELSE {rule} END "
+                f"AS {name}__rule",
+                f"CASE WHEN {moved} THEN {name}__d ELSE p.{name} END AS {name}",
+            ]
+        else:
+            cols += [f"{win} AS {name}__rid", f"{rule} AS {name}__rule"]
     spend, total, total_currency = _spend_sql(config)
     primary_first = (
-        "CASE WHEN {col} IS NULL THEN {col}s ELSE "
+        "CASE WHEN len({col}s) < 2 OR {col} IS NULL THEN {col}s ELSE "
         "list_prepend({col}, list_sort(list_filter({col}s, lambda v: v <> {col}))) END"
     )
-    values = f"""
-        p.golden_id, w.given_name, w.surname1, w.surname2,
-        nullif(concat_ws(' ', w.given_name, w.surname1, w.surname2), '') AS full_name,
-        p.email, {primary_first.format(col="p.email")} AS emails,
-        ce.consent AS email_consent,
-        ph.phone, {primary_first.format(col="ph.phone")} AS phones,
-        cs.consent AS sms_consent,
-        p.birth_date, p.street, p.street_number, p.postcode, p.city, p.region, p.country,
-        p.national_id, p.national_id_kind, p.loyalty_id, p.company,
-        p.channels, p.sources, p.source_records, p.first_seen, p.last_seen, p.orders,
-        {spend} AS spend, {total} AS spend_total, {total_currency} AS spend_total_currency,
-        p.member_sig
-    """
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_golden AS
-        SELECT {values}
-        FROM sv_picks p JOIN sv_winners w USING (golden_id)
-        LEFT JOIN sv_phone_picks ph USING (golden_id)
+        CREATE OR REPLACE TEMP TABLE sv_final AS
+        SELECT p.* EXCLUDE (emails, spend_raw, given_name, surname1, surname2),
+               {", ".join(cols)},
+               ph.phone, {primary_first.format(col="p.email")} AS emails,
+               {primary_first.format(col="ph.phone")} AS phones,
+               {spend} AS spend, {total} AS spend_total,
+               {total_currency} AS spend_total_currency,
+               ce.consent AS email_consent, ce.source AS email_consent__source,
+               ce.source_record_id AS email_consent__srid, ce.rule AS email_consent__rule,
+               ce.event_at AS email_consent__event_at,
+               cs.consent AS sms_consent, cs.source AS sms_consent__source,
+               cs.source_record_id AS sms_consent__srid, cs.rule AS sms_consent__rule,
+               cs.event_at AS sms_consent__event_at
+        FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (golden_id)
+        LEFT JOIN sv_second USING (golden_id)
         LEFT JOIN {consent} ce ON ce.golden_id = p.golden_id AND ce.channel = 'email'
              AND ce.contact_point = p.email
         LEFT JOIN {consent} cs ON cs.golden_id = p.golden_id AND cs.channel = 'sms'
              AND cs.contact_point = ph.phone
     """)
-    content = ", ".join(c for c in GOLDEN_COLUMNS if c != "golden_id")
+
+
+def _write_golden(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: int,
+    ids: str,
+    previous: str | None,
+    out: str,
+) -> None:
+    full_name = "nullif(concat_ws(' ', given_name, surname1, surname2), '') AS full_name"
+    values = ", ".join(full_name if c == "full_name" else c for c in GOLDEN_COLUMNS)
+    content = ", ".join(c for c in GOLDEN_COLUMNS if c not in ("golden_id", "full_name"))
     prev_join = (
         f"LEFT JOIN (SELECT golden_id, content_hash AS prev_hash, updated_run AS prev_updated "
         f"FROM {previous}) o USING (golden_id)"
@@ -330,7 +338,7 @@ def _write_golden(
     con.execute(
         f"""
         CREATE TABLE {out} AS
-        WITH h AS (SELECT *, hash({content}, member_sig) AS content_hash FROM sv_golden)
+        WITH h AS (SELECT {values}, hash({content}, member_sig) AS content_hash FROM sv_final)
         SELECT {", ".join(f"h.{c}" for c in GOLDEN_COLUMNS)},
                coalesce(i.created_run, $run) AS created_run,
                CASE WHEN o.prev_hash = h.content_hash THEN o.prev_updated ELSE $run END
@@ -379,20 +387,14 @@ def survive(
     )
     step("record_picks", lambda: _record_picks(con, plan, config))
     step("phone_picks", lambda: _phone_picks(con, plan))
-    step("display_forms", lambda: _display_forms(con, plan))
-    step("winners", lambda: _winners(con, plan))
+    step("second_pass", lambda: _second_pass(con, plan))
     strong = config.survivorship.strong_match_probability
     step("consent", lambda: decide_consent(con, strong=strong, out=consent_out))
+    step("assemble", lambda: _assemble(con, plan, config, consent=consent_out))
     step(
         "golden",
         lambda: _write_golden(
-            con,
-            config,
-            run_id=run_id,
-            ids=ids,
-            previous=previous_golden,
-            consent=consent_out,
-            out=golden_out,
+            con, run_id=run_id, ids=ids, previous=previous_golden, out=golden_out
         ),
     )
     lineage_rows = 0
@@ -403,8 +405,6 @@ def survive(
             con,
             fields=(*RECORD_FIELDS, "phone"),
             collect=plan.collect,
-            golden=golden_out,
-            consent=consent_out,
             out=lineage_out,
         )
 
@@ -423,7 +423,7 @@ def survive(
         ).fetchall()[0][0]
     )
     counts["lineage_rows"] = lineage_rows
-    for table in ("sv_picks", "sv_phone_picks", "sv_display", "sv_winners", "sv_golden"):
+    for table in ("sv_picks", "sv_phone_picks", "sv_second", "sv_final"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     drop_candidates(con)
     log.info(

@@ -1,7 +1,10 @@
 """Field-level lineage: for every non-null golden value, the member record it came from.
 
-``golden_lineage`` has one row per (golden id, field) for single values, one per value
-for collected lists (``emails``, ``phones``: the first member record carrying it, rule
+``golden_lineage`` has one row per (golden id, survivorship field) with a value: the
+address survives as a unit, so one ``address`` row (value ``street, postcode city, region,
+country``) covers ``street``, ``street_number``, ``postcode``, ``city``, ``region`` and
+``country``, and the ``national_id`` row covers ``national_id_kind``. Collected lists get
+one row per value (``emails``, ``phones``: the first member record carrying it, rule
 ``collect``) and one per consent flag (``email_consent``, ``sms_consent``: the deciding
 event's record, ``event_at`` and policy case). ``rule`` names the rule of the chain that
 told the winner from the runner-up (``only_candidate`` when there was no other candidate,
@@ -23,50 +26,39 @@ def build_lineage(
     *,
     fields: tuple[str, ...],
     collect: dict[str, bool],
-    golden: str,
-    consent: str,
     out: str,
 ) -> int:
     """Write ``out`` (golden_id, field, value, source, source_record_id, rule, event_at);
-    return its row count. Reads ``sv_winners``, ``sv_base`` and ``sv_phone``."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_gw AS
-        SELECT * FROM {golden} g JOIN sv_winners w USING (golden_id)
-    """)
+    return its row count. Reads ``sv_final``, ``sv_base`` and ``sv_phone``."""
     parts = []
     for name in fields:
-        for col in FIELD_SPECS[name].columns:
-            parts.append(
-                f"SELECT golden_id, '{col}' AS field, {col}::VARCHAR AS value, {name}__rid AS rid, "
-                f"{name}__rule AS rule, NULL::TIMESTAMP AS event_at FROM sv_gw "
-                f"WHERE {col} IS NOT NULL"
-            )
+        spec = FIELD_SPECS[name]
+        parts.append(
+            f"SELECT golden_id, '{name}' AS field, {spec.lineage_sql} AS value, "
+            f"{name}__rid AS rid, {name}__rule AS rule FROM sv_final "
+            f"WHERE {spec.lineage_sql} IS NOT NULL"
+        )
     if collect["email"]:
         parts.append(
-            "SELECT golden_id, 'emails', email_norm, min(record_id), 'collect', NULL FROM sv_base "
+            "SELECT golden_id, 'emails', email_norm, min(record_id), 'collect' FROM sv_base "
             "WHERE email_norm IS NOT NULL GROUP BY golden_id, email_norm"
         )
     if collect["phone"]:
         parts.append(
-            "SELECT golden_id, 'phones', phone, min(record_id), 'collect', NULL FROM sv_phone "
+            "SELECT golden_id, 'phones', phone, min(record_id), 'collect' FROM sv_phone "
             "GROUP BY golden_id, phone"
         )
     consent_rows = " UNION ALL ".join(
-        f"SELECT c.golden_id, '{col}' AS field, c.consent AS value, c.source, "
-        f"c.source_record_id, c.rule, c.event_at FROM {consent} c JOIN {golden} g "
-        f"ON g.golden_id = c.golden_id AND c.contact_point = g.{point} "
-        f"WHERE c.channel = '{channel}' AND c.consent IS NOT NULL"
-        for channel, col, point in (
-            ("email", "email_consent", "email"),
-            ("sms", "sms_consent", "phone"),
-        )
+        f"SELECT golden_id, '{col}' AS field, {col} AS value, {col}__source, {col}__srid, "
+        f"{col}__rule, {col}__event_at FROM sv_final WHERE {col} IS NOT NULL"
+        for col in ("email_consent", "sms_consent")
     )
     union = "\nUNION ALL ".join(parts)
     con.execute(f"""
         CREATE TABLE {out} AS
-        SELECT l.golden_id, l.field, l.value, k.source, k.source_record_id, l.rule, l.event_at
+        SELECT l.golden_id, l.field, l.value, k.source, k.source_record_id, l.rule,
+               NULL::TIMESTAMP AS event_at
         FROM ({union}) l JOIN sv_base k ON k.record_id = l.rid
         UNION ALL {consent_rows}
     """)
-    con.execute("DROP TABLE sv_gw")
     return int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])

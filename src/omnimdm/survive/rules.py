@@ -67,6 +67,12 @@ class FieldSpec:
     parts: tuple[str, ...] = ()
     display: str | None = None
     candidates: str = "record"  # record | phone
+    #: the lineage row's value, over the golden columns (default: the first column)
+    lineage_value: str | None = None
+
+    @property
+    def lineage_sql(self) -> str:
+        return self.lineage_value or f"{next(iter(self.columns))}::VARCHAR"
 
     @property
     def text(self) -> str:
@@ -131,6 +137,9 @@ FIELD_SPECS: dict[str, FieldSpec] = {
         valid="CASE WHEN street IS NOT NULL AND postcode IS NOT NULL THEN 2 "
         "WHEN postcode IS NOT NULL OR city IS NOT NULL THEN 1 ELSE 0 END",
         parts=ADDRESS_PARTS,
+        # one lineage row for the unit: "street, postcode city, region, country"
+        lineage_value="nullif(concat_ws(', ', street, nullif(concat_ws(' ', postcode, city), ''), "
+        "region, country), '')",
     ),
     "national_id": FieldSpec(
         name="national_id",
