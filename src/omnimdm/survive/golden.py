@@ -98,12 +98,6 @@ class _Plan:
         return f"(SELECT *, {keys} FROM {table} {joins} WHERE {where})"
 
 
-def _phone_runner_up_sql() -> str:
-    return (
-        "CASE WHEN len(phone__t) > 1 THEN phone__t[2] WHEN phone__x <> phone__w THEN phone__x END"
-    )
-
-
 def _bits_sql(column: str, names: list[str]) -> str:
     """A one-bit mask of ``column``'s position in ``names`` (for set-like aggregates)."""
     whens = " ".join(f"WHEN '{n}' THEN {1 << i}" for i, n in enumerate(names))
@@ -129,12 +123,12 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         for col, expr in spec.columns.items():
             multi.append(f"arg_min_null({expr}, {k}) FILTER ({spec.present}) AS {col}")
             single.append(f"CASE WHEN {spec.present} THEN {expr} END AS {col}")
-        if spec.display is not None:
-            # the winner's name, accent- and case-blind, hashed (for the display pass)
-            multi.append(
-                f"arg_min_null(hash({spec.compare}), {k}) FILTER ({spec.present}) AS {name}__c"
-            )
-            single.append(f"NULL::UBIGINT AS {name}__c")
+        # the winner's value as compared (names accent- and case-blind), hashed: the second
+        # pass looks for the best *different* value and the display forms of the same name
+        multi.append(
+            f"arg_min_null(hash({spec.compare}), {k}) FILTER ({spec.present}) AS {name}__c"
+        )
+        single.append(f"NULL::UBIGINT AS {name}__c")
     if plan.collect["email"]:
         multi.append("list(email_norm) FILTER (email_norm IS NOT NULL) AS emails")
         single.append("CASE WHEN email_norm IS NOT NULL THEN [email_norm] END AS emails")
@@ -194,33 +188,43 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
 
 
 def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
+    """``sv_phone_picks``: the primary phone (winner key, value, runner-up with another
+    number, candidates) and the collected numbers."""
     spec = FIELD_SPECS["phone"]
-    collected = (
-        "list(DISTINCT phone) AS phones" if plan.collect["phone"] else "NULL::VARCHAR[] AS phones"
-    )
+    collected = "list(DISTINCT phone)" if plan.collect["phone"] else "NULL::VARCHAR[]"
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_phone_picks AS
-        SELECT golden_id,
-               min(k_phone) AS phone__w,
-               max(k_phone) FILTER (members = 2) AS phone__x,
-               min(k_phone, 2) FILTER (members > 2) AS phone__t,
-               arg_min(phone, k_phone) AS phone, {collected}
+        CREATE OR REPLACE TEMP TABLE sv_phone_first AS
+        SELECT golden_id, min(k_phone) AS phone__w, arg_min(phone, k_phone) AS phone,
+               count(*) AS phone__n, {collected} AS phones
         FROM {plan.keyed("sv_phone", ("phone",), spec.present)}
         GROUP BY golden_id
     """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_phone_picks AS
+        SELECT f.*, r.phone__r FROM sv_phone_first f LEFT JOIN (
+            SELECT golden_id, min(k_phone) FILTER (b.phone <> p.phone) AS phone__r
+            FROM {plan.keyed("sv_phone", ("phone",), "members > 1")} b
+            JOIN (SELECT golden_id, phone FROM sv_phone_first WHERE phone__n > 1) p
+                USING (golden_id)
+            GROUP BY golden_id
+        ) r USING (golden_id)
+    """)
+    con.execute("DROP TABLE sv_phone_first")
 
 
 def _second_pass(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
-    """``sv_second``: for clusters of two or more, each field's runner-up key (the best
-    candidate after the winner: it tells which rule decided) and each name part's best
-    display form among the members whose name matches the winner's (accent- and
-    case-blind): ``García`` over ``Garcia``."""
+    """``sv_second``: for clusters of two or more, each field's number of candidates and
+    runner-up key (the best candidate with a value other than the winner's: it tells
+    which rule decided), and each name part's best display form among the members whose
+    name matches the winner's (accent- and case-blind): ``García`` over ``Garcia``."""
     aggs = []
     for name in RECORD_FIELDS:
         spec = FIELD_SPECS[name]
-        aggs.append(
-            f"min(k_{name}) FILTER ({spec.present} AND k_{name} > p.{name}__w) AS {name}__r"
-        )
+        aggs += [
+            f"count(*) FILTER ({spec.present}) AS {name}__n",
+            f"min(k_{name}) FILTER ({spec.present} AND hash({spec.compare}) <> p.{name}__c) "
+            f"AS {name}__r",
+        ]
     for name in NAME_FIELDS:
         spec = FIELD_SPECS[name]
         dk = f"(((3 - ({spec.display}))::UHUGEINT << 125) | k_{name})"
@@ -229,7 +233,7 @@ def _second_pass(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
             f"arg_min({name}, {dk}) FILTER ({cond}) AS {name}__d",
             f"min({dk}) FILTER ({cond}) AS {name}__dk",
         ]
-    needed = [f"{n}__w" for n in RECORD_FIELDS] + [f"{n}__c" for n in NAME_FIELDS]
+    needed = [f"{n}__c" for n in RECORD_FIELDS]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_second AS
         SELECT b.golden_id, {", ".join(aggs)}
@@ -275,8 +279,13 @@ def _assemble(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config, *, co
     name parts take their display form (rule suffixed ``+display_form``)."""
     cols = []
     for name in (*RECORD_FIELDS, "phone"):
-        runner_up = _phone_runner_up_sql() if name == "phone" else f"{name}__r"
-        rule = deciding_rule_sql(plan.chains[name], FIELD_SPECS[name], f"{name}__w", runner_up)
+        rule = deciding_rule_sql(
+            plan.chains[name],
+            FIELD_SPECS[name],
+            winner=f"{name}__w",
+            runner_up=f"{name}__r",
+            candidates=f"{name}__n",
+        )
         win = f"({name}__w & {RECORD_MASK})::BIGINT"
         if name in NAME_FIELDS:
             disp = f"({name}__dk & {RECORD_MASK})::BIGINT"
@@ -291,7 +300,7 @@ def _assemble(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config, *, co
             cols += [f"{win} AS {name}__rid", f"{rule} AS {name}__rule"]
     spend, total, total_currency = _spend_sql(config)
     primary_first = (
-        "CASE WHEN len({col}s) < 2 OR {col} IS NULL THEN {col}s ELSE "
+        "CASE WHEN {col}s IS NULL OR len({col}s) < 2 OR {col} IS NULL THEN {col}s ELSE "
         "list_prepend({col}, list_sort(list_filter({col}s, lambda v: v <> {col}))) END"
     )
     con.execute(f"""

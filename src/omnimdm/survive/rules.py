@@ -40,12 +40,14 @@ RULE_BITS = {
     "source_priority": 7,  # 100 - trust * 100
     "most_recent": 30,  # minutes since 1900-01-01, reversed (to about 3940); undated = max
 }
-RULES = (*RULE_BITS, "collect")
+RANKING_RULES = tuple(RULE_BITS)
+RULES = (*RANKING_RULES, "collect")
 #: fields with several values per person: ``collect`` keeps them all
 MULTI_VALUED = ("email", "phone")
 #: what the lineage ``rule`` column says when no rule of the chain told the candidates apart
-ONLY_CANDIDATE = "only_candidate"
-RECORD_KEY = "record_id"
+ONLY_CANDIDATE = "only_candidate"  # one member has a value
+AGREED = "agreed"  # several members have one and the same value
+RECORD_KEY = "record_id"  # the whole chain tied between different values
 
 
 @dataclass(frozen=True)
@@ -227,11 +229,17 @@ def key_bits(chain: list[str], spec: FieldSpec) -> int:
     return tiebreak_bits(spec) + sum(rule_bits(r, spec) for r in chain)
 
 
-def deciding_rule_sql(chain: list[str], spec: FieldSpec, winner: str, runner_up: str) -> str:
-    """SQL naming the rule that told the winner from the runner-up: the first rule of the
-    chain on which their keys differ; ``only_candidate``, or ``record_id`` when the whole
-    chain tied."""
-    whens = [f"WHEN {runner_up} IS NULL THEN '{ONLY_CANDIDATE}'"]
+def deciding_rule_sql(
+    chain: list[str], spec: FieldSpec, *, winner: str, runner_up: str, candidates: str
+) -> str:
+    """SQL naming what decided a field: ``only_candidate`` (one member has a value),
+    ``agreed`` (every candidate has the winner's value), else the first rule of the chain
+    on which the winner and the best candidate with a *different* value differ
+    (``record_id`` when the whole chain tied)."""
+    whens = [
+        f"WHEN coalesce({candidates}, 1) < 2 THEN '{ONLY_CANDIDATE}'",
+        f"WHEN {runner_up} IS NULL THEN '{AGREED}'",
+    ]
     shift = key_bits(chain, spec)
     for rule in chain:
         bits = rule_bits(rule, spec)
