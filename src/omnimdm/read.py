@@ -44,7 +44,7 @@ def _store(ref: StoreRef) -> Store:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    table: pa.Table = con.execute(sql, params).to_arrow_table()
+    table: pa.Table = con.sql(sql, params=params).to_arrow_table()
     return list(table.to_pylist())
 
 
