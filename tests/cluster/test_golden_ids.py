@@ -33,7 +33,7 @@ class Runs:
         rng.shuffle(rows)
         self.con.execute(f"CREATE TABLE clusters_{run} (record_id BIGINT, cluster_key BIGINT)")
         self.con.execute(
-            f"CREATE OR REPLACE TABLE norm (record_id BIGINT, source VARCHAR, "
+            "CREATE OR REPLACE TABLE norm (record_id BIGINT, source VARCHAR, "
             "source_record_id VARCHAR)"
         )
         group_of = {key: i for i, group in enumerate(groups) for key in group}
