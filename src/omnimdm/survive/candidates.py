@@ -2,7 +2,8 @@
 
 ``sv_best``   each member record's best edge probability to another member of its cluster
 ``sv_base``   the member records with the canonical columns the rules read, the number of
-              members of their cluster, trust and recency
+              members of their cluster, trust and recency; ``gk`` (the cluster's smallest
+              record id) is an integer stand-in for the golden id in joins and groupings
 ``sv_phone``  one row per (member record, phone number)
 ``sv_freq_*`` how many members carry each value (only for ``most_frequent`` fields, and
               only in clusters of three or more: with two members or fewer the counts
@@ -104,25 +105,38 @@ def build_candidates(
 ) -> None:
     """Create ``sv_base``, ``sv_phone`` and the ``sv_freq_*`` tables."""
     cols = ", ".join(f"n.{c}" for c in BASE_COLUMNS)
+    # each field's value as compared (names accent- and case-blind), hashed once
+    hashes = ", ".join(
+        f"hash({spec.compare}) AS h_{name}"
+        for name, spec in FIELD_SPECS.items()
+        if spec.candidates == "record"
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_base AS
-        WITH sizes AS (SELECT golden_id, count(*) AS members FROM {members} GROUP BY golden_id)
-        SELECT m.golden_id, m.record_id, m.source, m.source_record_id, s.members,
+        SELECT *, {hashes} FROM (
+        WITH sizes AS (
+            SELECT golden_id, count(*) AS members, min(record_id) AS gk
+            FROM {members} GROUP BY golden_id
+        )
+        SELECT m.golden_id, s.gk, m.record_id, m.source, m.source_record_id, s.members,
                b.p AS cmp, {trust_sql(config, "m.source")} AS trust,
                {recency_bad_sql("n.source_updated_at")} AS recency_bad, {cols}
         FROM {members} m JOIN sizes s USING (golden_id) JOIN {norm} n USING (record_id)
         LEFT JOIN sv_best b USING (record_id)
+        )
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_phone AS
         WITH numbers AS (
-            SELECT b.golden_id, b.record_id, b.members, b.cmp, b.trust, b.source_updated_at,
+            SELECT b.golden_id, b.gk, b.record_id, b.source, b.source_record_id, b.members,
+                   b.cmp, b.trust, b.source_updated_at,
                    b.recency_bad, b.sms_consent, n.mobiles, n.mobiles_match, n.landlines_match,
                    len(n.mobiles) > 0 AS has_mobile,
                    unnest(n.phones) AS phone, generate_subscripts(n.phones, 1) AS pos
             FROM {norm} n JOIN sv_base b USING (record_id) WHERE len(n.phones) > 0
         )
-        SELECT golden_id, record_id, members, cmp, trust, source_updated_at, recency_bad,
+        SELECT golden_id, gk, record_id, source, source_record_id, members, cmp, trust,
+               source_updated_at, recency_bad,
                sms_consent, has_mobile, phone, pos,
                list_contains(mobiles, phone) AS phone_mobile,
                NOT (list_contains(mobiles_match, phone)
@@ -135,7 +149,7 @@ def build_candidates(
         key = "record_id, pos" if spec.candidates == "phone" else "record_id"
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE sv_freq_{name} AS
-            SELECT {key}, count(*) OVER (PARTITION BY golden_id, {spec.compare})
+            SELECT {key}, count(*) OVER (PARTITION BY gk, {spec.compare})
                 AS freq_{name}
             FROM {table} WHERE members > 2 AND {spec.present}
         """)

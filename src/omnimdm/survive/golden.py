@@ -110,35 +110,52 @@ def _mask_list_sql(mask: str, names: list[str]) -> str:
 
 
 def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -> None:
-    """``sv_picks``: per golden id, each record field's winner key and values, plus the
-    customer-360 aggregates and the collected e-mails.
+    """``sv_picks``: per golden id, each record field's winner key, value, number of
+    candidates and runner-up, the customer-360 aggregates and the collected e-mails.
 
-    Clusters of one record (about half of them) skip the aggregation: their golden
-    values are the record's own, with no runner-up."""
-    multi, single = [], []
+    Clusters of two or more take two passes: the first finds each field's winner key (and
+    the hash of the winner's value as compared), the second reads the winners' values,
+    the best candidate with *another* value (it tells which rule decided) and each name
+    part's best display form among the members whose name matches the winner's
+    (``García`` over ``Garcia``). Clusters of one record (about half of them) skip both:
+    their golden values are the record's own."""
+    first, second, single = [], [], []
     for name in RECORD_FIELDS:
-        spec, k = FIELD_SPECS[name], f"k_{name}"
-        multi.append(f"min({k}) FILTER ({spec.present}) AS {name}__w")
-        single.append(f"CASE WHEN {spec.present} THEN {k} END AS {name}__w")
-        for col, expr in spec.columns.items():
-            multi.append(f"arg_min_null({expr}, {k}) FILTER ({spec.present}) AS {col}")
-            single.append(f"CASE WHEN {spec.present} THEN {expr} END AS {col}")
-        # the winner's value as compared (names accent- and case-blind), hashed: the second
-        # pass looks for the best *different* value and the display forms of the same name
-        multi.append(
-            f"arg_min_null(hash({spec.compare}), {k}) FILTER ({spec.present}) AS {name}__c"
-        )
-        single.append(f"NULL::UBIGINT AS {name}__c")
+        spec, k, h = FIELD_SPECS[name], f"k_{name}", f"h_{name}"
+        first += [
+            f"min({k}) FILTER ({spec.present}) AS {name}__w",
+            f"arg_min({h}, {k}) FILTER ({spec.present}) AS {name}__c",
+        ]
+        second += [
+            f"count(*) FILTER ({spec.present}) AS {name}__n",
+            f"min({k}) FILTER ({spec.present} AND {h} <> p.{name}__c) AS {name}__r",
+        ]
+        second += [
+            f"first({expr}) FILTER ({k} = p.{name}__w) AS {col}"
+            for col, expr in spec.columns.items()
+        ]
+        single += [f"CASE WHEN {spec.present} THEN {k} END AS {name}__w"]
+        single += [
+            f"CASE WHEN {spec.present} THEN {expr} END AS {col}"
+            for col, expr in spec.columns.items()
+        ]
+        if spec.display is not None:
+            dk = f"(((3 - ({spec.display}))::UHUGEINT << 125) | {k})"
+            same = f"{spec.present} AND {h} = p.{name}__c"
+            second += [
+                f"arg_min({name}, {dk}) FILTER ({same}) AS {name}__d",
+                f"min({dk}) FILTER ({same}) AS {name}__dk",
+            ]
     if plan.collect["email"]:
-        multi.append("list(email_norm) FILTER (email_norm IS NOT NULL) AS emails")
+        first.append("list(email_norm) FILTER (email_norm IS NOT NULL) AS emails")
         single.append("CASE WHEN email_norm IS NOT NULL THEN [email_norm] END AS emails")
     else:
-        multi.append("NULL::VARCHAR[] AS emails")
+        first.append("NULL::VARCHAR[] AS emails")
         single.append("NULL::VARCHAR[] AS emails")
     seen = "first_seen::TIMESTAMP, last_seen::TIMESTAMP, source_updated_at"
     spend = "struct_pack(c := coalesce(currency, 'XXX'), a := total_spent, o := orders)"
     sources = sorted(s.name for s in config.sources)
-    multi += [
+    first += [
         "count(*) AS source_records",
         "bit_xor(record_id) AS member_sig",
         f"bit_or({_bits_sql('source_kind', list(SOURCE_KINDS))}) AS kind_mask",
@@ -149,6 +166,8 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         f"list({spend}) FILTER (total_spent IS NOT NULL) AS spend_raw",
     ]
     single += [
+        "source AS single__source",
+        "source_record_id AS single__srid",
         "1::BIGINT AS source_records",
         "record_id AS member_sig",
         f"{_bits_sql('source_kind', list(SOURCE_KINDS))} AS kind_mask",
@@ -158,13 +177,21 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         "orders::BIGINT AS orders",
         f"CASE WHEN total_spent IS NOT NULL THEN [{spend}] END AS spend_raw",
     ]
+    multi = plan.keyed("sv_base", RECORD_FIELDS, "members > 1")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_first AS
+        SELECT gk, any_value(golden_id) AS golden_id, {", ".join(first)}
+        FROM {multi} GROUP BY gk
+    """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_picks_raw AS
-        SELECT golden_id, {", ".join(multi)}
-        FROM {plan.keyed("sv_base", RECORD_FIELDS, "members > 1")}
-        GROUP BY golden_id
+        SELECT * FROM sv_first JOIN (
+            SELECT b.gk, {", ".join(second)}
+            FROM {multi} b JOIN sv_first p USING (gk)
+            GROUP BY b.gk
+        ) USING (gk)
         UNION ALL BY NAME
-        SELECT golden_id, {", ".join(single)}
+        SELECT gk, golden_id, {", ".join(single)}
         FROM {plan.keyed("sv_base", RECORD_FIELDS, "members = 1")}
     """)
     emails = "list_distinct(emails)" if plan.collect["email"] else "emails"
@@ -184,7 +211,8 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
                k.channels, s.sources
         FROM sv_picks_raw r JOIN kinds k USING (kind_mask) JOIN srcs s USING (source_mask)
     """)
-    con.execute("DROP TABLE sv_picks_raw")
+    for table in ("sv_first", "sv_picks_raw"):
+        con.execute(f"DROP TABLE {table}")
 
 
 def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
@@ -194,54 +222,21 @@ def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
     collected = "list(DISTINCT phone)" if plan.collect["phone"] else "NULL::VARCHAR[]"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_phone_first AS
-        SELECT golden_id, min(k_phone) AS phone__w, arg_min(phone, k_phone) AS phone,
+        SELECT gk, min(k_phone) AS phone__w, arg_min(phone, k_phone) AS phone,
                count(*) AS phone__n, {collected} AS phones
         FROM {plan.keyed("sv_phone", ("phone",), spec.present)}
-        GROUP BY golden_id
+        GROUP BY gk
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_phone_picks AS
         SELECT f.*, r.phone__r FROM sv_phone_first f LEFT JOIN (
-            SELECT golden_id, min(k_phone) FILTER (b.phone <> p.phone) AS phone__r
+            SELECT gk, min(k_phone) FILTER (b.phone <> p.phone) AS phone__r
             FROM {plan.keyed("sv_phone", ("phone",), "members > 1")} b
-            JOIN (SELECT golden_id, phone FROM sv_phone_first WHERE phone__n > 1) p
-                USING (golden_id)
-            GROUP BY golden_id
-        ) r USING (golden_id)
+            JOIN (SELECT gk, phone FROM sv_phone_first WHERE phone__n > 1) p USING (gk)
+            GROUP BY gk
+        ) r USING (gk)
     """)
     con.execute("DROP TABLE sv_phone_first")
-
-
-def _second_pass(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
-    """``sv_second``: for clusters of two or more, each field's number of candidates and
-    runner-up key (the best candidate with a value other than the winner's: it tells
-    which rule decided), and each name part's best display form among the members whose
-    name matches the winner's (accent- and case-blind): ``García`` over ``Garcia``."""
-    aggs = []
-    for name in RECORD_FIELDS:
-        spec = FIELD_SPECS[name]
-        aggs += [
-            f"count(*) FILTER ({spec.present}) AS {name}__n",
-            f"min(k_{name}) FILTER ({spec.present} AND hash({spec.compare}) <> p.{name}__c) "
-            f"AS {name}__r",
-        ]
-    for name in NAME_FIELDS:
-        spec = FIELD_SPECS[name]
-        dk = f"(((3 - ({spec.display}))::UHUGEINT << 125) | k_{name})"
-        cond = f"{spec.present} AND hash({spec.compare}) = p.{name}__c"
-        aggs += [
-            f"arg_min({name}, {dk}) FILTER ({cond}) AS {name}__d",
-            f"min({dk}) FILTER ({cond}) AS {name}__dk",
-        ]
-    needed = [f"{n}__c" for n in RECORD_FIELDS]
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_second AS
-        SELECT b.golden_id, {", ".join(aggs)}
-        FROM {plan.keyed("sv_base", RECORD_FIELDS, "members > 1")} b
-        JOIN (SELECT golden_id, {", ".join(needed)} FROM sv_picks WHERE source_records > 1) p
-            USING (golden_id)
-        GROUP BY b.golden_id
-    """)
 
 
 def _spend_sql(config: Config) -> tuple[str, str, str]:
@@ -317,8 +312,7 @@ def _assemble(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config, *, co
                cs.consent AS sms_consent, cs.source AS sms_consent__source,
                cs.source_record_id AS sms_consent__srid, cs.rule AS sms_consent__rule,
                cs.event_at AS sms_consent__event_at
-        FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (golden_id)
-        LEFT JOIN sv_second USING (golden_id)
+        FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (gk)
         LEFT JOIN {consent} ce ON ce.golden_id = p.golden_id AND ce.channel = 'email'
              AND ce.contact_point = p.email
         LEFT JOIN {consent} cs ON cs.golden_id = p.golden_id AND cs.channel = 'sms'
@@ -396,7 +390,6 @@ def survive(
     )
     step("record_picks", lambda: _record_picks(con, plan, config))
     step("phone_picks", lambda: _phone_picks(con, plan))
-    step("second_pass", lambda: _second_pass(con, plan))
     strong = config.survivorship.strong_match_probability
     step("consent", lambda: decide_consent(con, strong=strong, out=consent_out))
     step("assemble", lambda: _assemble(con, plan, config, consent=consent_out))
@@ -432,7 +425,7 @@ def survive(
         ).fetchall()[0][0]
     )
     counts["lineage_rows"] = lineage_rows
-    for table in ("sv_picks", "sv_phone_picks", "sv_second", "sv_final"):
+    for table in ("sv_picks", "sv_phone_picks", "sv_final"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     drop_candidates(con)
     log.info(

@@ -29,36 +29,50 @@ def build_lineage(
     out: str,
 ) -> int:
     """Write ``out`` (golden_id, field, value, source, source_record_id, rule, event_at);
-    return its row count. Reads ``sv_final``, ``sv_base`` and ``sv_phone``."""
-    parts = []
+    return its row count. Reads ``sv_final``, ``sv_base`` and ``sv_phone``.
+
+    Golden records of one member name that member directly; the others look their
+    winners' SOURCE:SOURCE_RECORD_ID up by record id."""
+    single, multi = [], []
     for name in fields:
-        spec = FIELD_SPECS[name]
-        parts.append(
-            f"SELECT golden_id, '{name}' AS field, {spec.lineage_sql} AS value, "
-            f"{name}__rid AS rid, {name}__rule AS rule FROM sv_final "
-            f"WHERE {spec.lineage_sql} IS NOT NULL"
+        value = FIELD_SPECS[name].lineage_sql
+        row = f"SELECT golden_id, '{name}' AS field, {value} AS value"
+        where = f"WHERE {value} IS NOT NULL"
+        single.append(
+            f"{row}, single__source, single__srid, {name}__rule AS rule FROM sv_final "
+            f"{where} AND source_records = 1"
         )
-    if collect["email"]:
-        parts.append(
-            "SELECT golden_id, 'emails', email_norm, min(record_id), 'collect' FROM sv_base "
-            "WHERE email_norm IS NOT NULL GROUP BY golden_id, email_norm"
+        multi.append(
+            f"{row}, {name}__rid AS rid, {name}__rule AS rule FROM sv_final "
+            f"{where} AND source_records > 1"
         )
-    if collect["phone"]:
-        parts.append(
-            "SELECT golden_id, 'phones', phone, min(record_id), 'collect' FROM sv_phone "
-            "GROUP BY golden_id, phone"
+    collected = {
+        "email": ("emails", "email_norm", "sv_base"),
+        "phone": ("phones", "phone", "sv_phone"),
+    }
+    for name, (field, col, table) in collected.items():
+        if not collect[name]:
+            continue
+        single.append(
+            f"SELECT golden_id, '{field}', {col}, source, source_record_id, 'collect' "
+            f"FROM {table} WHERE members = 1 AND {col} IS NOT NULL"
         )
-    consent_rows = " UNION ALL ".join(
+        multi.append(
+            f"SELECT golden_id, '{field}', {col}, min(record_id), 'collect' FROM {table} "
+            f"WHERE members > 1 AND {col} IS NOT NULL GROUP BY golden_id, {col}"
+        )
+    consent = [
         f"SELECT golden_id, '{col}' AS field, {col} AS value, {col}__source, {col}__srid, "
         f"{col}__rule, {col}__event_at FROM sv_final WHERE {col} IS NOT NULL"
         for col in ("email_consent", "sms_consent")
-    )
-    union = "\nUNION ALL ".join(parts)
+    ]
     con.execute(f"""
         CREATE TABLE {out} AS
         SELECT l.golden_id, l.field, l.value, k.source, k.source_record_id, l.rule,
                NULL::TIMESTAMP AS event_at
-        FROM ({union}) l JOIN sv_base k ON k.record_id = l.rid
-        UNION ALL {consent_rows}
+        FROM ({" UNION ALL ".join(multi)}) l JOIN sv_base k ON k.record_id = l.rid
+        UNION ALL
+        SELECT *, NULL::TIMESTAMP FROM ({" UNION ALL ".join(single)})
+        UNION ALL {" UNION ALL ".join(consent)}
     """)
     return int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
