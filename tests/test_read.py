@@ -32,6 +32,7 @@ def test_lookup_golden_changes_and_events(tmp_path: Path, mini_dir: Path) -> Non
     assert omnimdm.changes(result.run_id, store=config).num_rows == 0
     events = omnimdm.events(store=config)
     assert set(events.column("event").to_pylist()) == {"CREATED"}
+    assert omnimdm.published_run(store=config) == result.run_id
 
 
 def test_a_split_moves_the_record_and_keeps_the_id(tmp_path: Path, mini_dir: Path) -> None:

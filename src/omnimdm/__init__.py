@@ -20,7 +20,7 @@ from omnimdm.errors import (
 )
 from omnimdm.evaluate import Metrics
 from omnimdm.pipeline import STAGES, RunResult, TrainResult, run, train
-from omnimdm.read import changes, events, golden, lookup
+from omnimdm.read import changes, events, golden, lookup, published_run
 from omnimdm.store import Store, record_id
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "golden",
     "load_config",
     "lookup",
+    "published_run",
     "record_id",
     "run",
     "train",

@@ -145,3 +145,11 @@ def events(since_run: int = 0, store: StoreRef = None) -> pa.Table:
     with _store(store).reader() as con:
         check_since(con, since_run)
         return con.sql(export_sql("events", since=since_run)).to_arrow_table()
+
+
+def published_run(store: StoreRef = None) -> int | None:
+    """The id of the run the published snapshot holds (None before the first run): the
+    ``since_run`` a pipeline passes next time to get only what changed after it."""
+    with _store(store).reader() as con:
+        rows = con.sql("SELECT max(run_id) FROM runs WHERE status = 'published'").fetchall()
+        return None if rows[0][0] is None else int(rows[0][0])
