@@ -4,13 +4,15 @@ The rule (set-based; nothing depends on input row order or on Splink's cluster i
 
 1. Old clusters (the previous published run's membership, ``clusters``) and new clusters
    are matched greedily by overlap size, then the old id's creation run (older first),
-   then the smallest member key ``(source, source_record_id)`` of the overlap. Each old id
-   is used at most once, each new cluster gets at most one old id.
+   then the smallest member key ``(source, source_record_id)`` of the overlap (compared
+   as ``source || chr(1) || source_record_id``, which sorts the same since source names
+   are ``[a-z0-9_]``). Each old id is used at most once, each new cluster gets at most
+   one old id.
 2. The other new clusters get ids from a persistent sequence (``golden_id_sequence``), in
    order of their smallest ``(source, source_record_id)``. Ids are ``G`` + nine digits
    (``G000000042``; more digits once past a billion). A retired id is never reused.
-3. Events (``golden_events``): ``CREATED`` (a new id), ``SPLIT_FROM`` (a new id whose records
-   were part of an older golden record; related = the id that held most of them),
+3. Events (``golden_events``): ``CREATED`` (a new id), ``SPLIT_FROM`` (a new id whose
+   records were part of an older golden record; related = the id that held most of them),
    ``MERGED_INTO`` (an old id that lost its place while its records live on; related = the
    id holding most of them), ``RETIRED`` (an old id whose records all left the sources),
    ``RECORD_MOVED`` (a record whose golden id changed; related = its previous id) and
@@ -128,25 +130,25 @@ def assign_golden_ids(
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE gi_new AS
         SELECT c.record_id, c.cluster_key, n.source, n.source_record_id,
-               row_number() OVER (ORDER BY n.source, n.source_record_id) AS rk
+               n.source || chr(1) || n.source_record_id AS sk
         FROM {clusters} c JOIN {norm} n USING (record_id)
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE gi_overlap AS
         WITH o AS (
-            SELECT n.cluster_key, o.golden_id, count(*) AS n, min(n.rk) AS first_rk
+            SELECT n.cluster_key, o.golden_id, count(*) AS n, min(n.sk) AS first_key
             FROM gi_new n JOIN gi_old o USING (record_id)
             GROUP BY n.cluster_key, o.golden_id
         )
         SELECT o.*, coalesce(r.created_run, 0) AS created_run,
-               row_number() OVER (ORDER BY o.n DESC, coalesce(r.created_run, 0), o.first_rk)
+               row_number() OVER (ORDER BY o.n DESC, coalesce(r.created_run, 0), o.first_key)
                    AS prio
         FROM o LEFT JOIN gi_registry r USING (golden_id)
     """)
     rounds = _greedy_match(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE gi_assign AS
-        WITH anchors AS (SELECT cluster_key, min(rk) AS anchor FROM gi_new GROUP BY cluster_key),
+        WITH anchors AS (SELECT cluster_key, min(sk) AS anchor FROM gi_new GROUP BY cluster_key),
         fresh AS (
             SELECT cluster_key,
                    {last_seq} + row_number() OVER (ORDER BY anchor) AS seq
@@ -202,10 +204,11 @@ def _events(con: duckdb.DuckDBPyConnection, *, run_id: int, out: str) -> None:
         f"""
         CREATE TABLE {out} AS
         WITH
-        -- overlaps with the new id they went to; most records first, then smallest key
+        -- overlaps with the new id they went to; k: most records first (then the older
+        -- id, then the smallest member key)
         ov AS (
             SELECT o.golden_id AS old_id, a.golden_id AS new_id, a.seq IS NOT NULL AS is_new,
-                   ((1::HUGEINT << 40) - o.n) << 64 | o.first_rk::HUGEINT AS k
+                   o.prio AS k
             FROM gi_overlap o JOIN gi_assign a USING (cluster_key)
         ),
         retired AS (

@@ -184,7 +184,7 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         FROM {multi} GROUP BY gk
     """)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_picks_raw AS
+        CREATE OR REPLACE TEMP TABLE sv_picks AS
         SELECT * FROM sv_first JOIN (
             SELECT b.gk, {", ".join(second)}
             FROM {multi} b JOIN sv_first p USING (gk)
@@ -194,25 +194,7 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         SELECT gk, golden_id, {", ".join(single)}
         FROM {plan.keyed("sv_base", RECORD_FIELDS, "members = 1")}
     """)
-    emails = "list_distinct(emails)" if plan.collect["email"] else "emails"
-    # set-like aggregates were bit masks; the few distinct masks become lists once
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_picks AS
-        WITH kinds AS (
-            SELECT kind_mask, {_mask_list_sql("kind_mask", list(SOURCE_KINDS))} AS channels
-            FROM (SELECT DISTINCT kind_mask FROM sv_picks_raw)
-        ),
-        srcs AS (
-            SELECT source_mask, {_mask_list_sql("source_mask", sources)} AS sources
-            FROM (SELECT DISTINCT source_mask FROM sv_picks_raw)
-        )
-        SELECT r.* EXCLUDE (emails, kind_mask, source_mask),
-               CASE WHEN len(r.emails) > 1 THEN {emails} ELSE r.emails END AS emails,
-               k.channels, s.sources
-        FROM sv_picks_raw r JOIN kinds k USING (kind_mask) JOIN srcs s USING (source_mask)
-    """)
-    for table in ("sv_first", "sv_picks_raw"):
-        con.execute(f"DROP TABLE {table}")
+    con.execute("DROP TABLE sv_first")
 
 
 def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
@@ -268,68 +250,72 @@ def _spend_sql(config: Config) -> tuple[str, str, str]:
     return per_currency, total, f"'{rates.base}'"
 
 
-def _assemble(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config, *, consent: str) -> None:
-    """``sv_final``: one row per golden id with every golden value and, per field, the
-    winning record id (``<field>__rid``) and the rule that decided (``<field>__rule``);
-    name parts take their display form (rule suffixed ``+display_form``)."""
-    cols = []
-    for name in (*RECORD_FIELDS, "phone"):
-        rule = deciding_rule_sql(
-            plan.chains[name],
-            FIELD_SPECS[name],
-            winner=f"{name}__w",
-            runner_up=f"{name}__r",
-            candidates=f"{name}__n",
-        )
-        win = f"({name}__w & {RECORD_MASK})::BIGINT"
-        if name in NAME_FIELDS:
-            disp = f"({name}__dk & {RECORD_MASK})::BIGINT"
-            moved = f"({name}__dk IS NOT NULL AND {disp} <> {win})"
-            cols += [
-                f"CASE WHEN {moved} THEN {disp} ELSE {win} END AS {name}__rid",
-                f"CASE WHEN {moved} THEN ({rule}) || '+display_form' ELSE {rule} END "
-                f"AS {name}__rule",
-                f"CASE WHEN {moved} THEN {name}__d ELSE p.{name} END AS {name}",
-            ]
-        else:
-            cols += [f"{win} AS {name}__rid", f"{rule} AS {name}__rule"]
+_CONSENT_JOINS = """
+    LEFT JOIN {consent} ce ON ce.golden_id = p.golden_id AND ce.channel = 'email'
+         AND ce.contact_point = p.email
+    LEFT JOIN {consent} cs ON cs.golden_id = p.golden_id AND cs.channel = 'sms'
+         AND cs.contact_point = ph.phone
+"""
+
+
+def _winner_sql(plan: _Plan, name: str) -> tuple[str, str, str | None]:
+    """SQL for field ``name``'s winning record id, deciding rule and (names) value: a name
+    part takes its best display form (rule suffixed ``+display_form``)."""
+    rule = deciding_rule_sql(
+        plan.chains[name],
+        FIELD_SPECS[name],
+        winner=f"{name}__w",
+        runner_up=f"{name}__r",
+        candidates=f"{name}__n",
+    )
+    win = f"({name}__w & {RECORD_MASK})::BIGINT"
+    if name not in NAME_FIELDS:
+        return win, rule, None
+    disp = f"({name}__dk & {RECORD_MASK})::BIGINT"
+    moved = f"({name}__dk IS NOT NULL AND {disp} <> {win})"
+    return (
+        f"CASE WHEN {moved} THEN {disp} ELSE {win} END",
+        f"CASE WHEN {moved} THEN ({rule}) || '+display_form' ELSE {rule} END",
+        f"CASE WHEN {moved} THEN {name}__d ELSE p.{name} END",
+    )
+
+
+def _write_golden(
+    con: duckdb.DuckDBPyConnection,
+    plan: _Plan,
+    config: Config,
+    *,
+    run_id: int,
+    ids: str,
+    previous: str | None,
+    consent: str,
+    out: str,
+) -> None:
+    """Write the golden table: values, customer 360, ``created_run``, ``updated_run`` (moves
+    only when the content or the members changed: ``content_hash``)."""
+    names = {n: _winner_sql(plan, n)[2] for n in NAME_FIELDS}
     spend, total, total_currency = _spend_sql(config)
     primary_first = (
         "CASE WHEN {col}s IS NULL OR len({col}s) < 2 OR {col} IS NULL THEN {col}s ELSE "
         "list_prepend({col}, list_sort(list_filter({col}s, lambda v: v <> {col}))) END"
     )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_final AS
-        SELECT p.* EXCLUDE (emails, spend_raw, given_name, surname1, surname2),
-               {", ".join(cols)},
-               ph.phone, {primary_first.format(col="p.email")} AS emails,
-               {primary_first.format(col="ph.phone")} AS phones,
-               {spend} AS spend, {total} AS spend_total,
-               {total_currency} AS spend_total_currency,
-               ce.consent AS email_consent, ce.source AS email_consent__source,
-               ce.source_record_id AS email_consent__srid, ce.rule AS email_consent__rule,
-               ce.event_at AS email_consent__event_at,
-               cs.consent AS sms_consent, cs.source AS sms_consent__source,
-               cs.source_record_id AS sms_consent__srid, cs.rule AS sms_consent__rule,
-               cs.event_at AS sms_consent__event_at
-        FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (gk)
-        LEFT JOIN {consent} ce ON ce.golden_id = p.golden_id AND ce.channel = 'email'
-             AND ce.contact_point = p.email
-        LEFT JOIN {consent} cs ON cs.golden_id = p.golden_id AND cs.channel = 'sms'
-             AND cs.contact_point = ph.phone
-    """)
-
-
-def _write_golden(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    run_id: int,
-    ids: str,
-    previous: str | None,
-    out: str,
-) -> None:
-    full_name = "nullif(concat_ws(' ', given_name, surname1, surname2), '') AS full_name"
-    values = ", ".join(full_name if c == "full_name" else c for c in GOLDEN_COLUMNS)
+    emails = "list_distinct(p.emails)" if plan.collect["email"] else "p.emails"
+    sources = sorted(s.name for s in config.sources)
+    values = {
+        **{n: f"{sql} AS {n}" for n, sql in names.items()},
+        "full_name": "nullif(concat_ws(' ', {}, {}, {}), '') AS full_name".format(*names.values()),
+        "emails": primary_first.format(col="p.email").replace("p.emails", emails) + " AS emails",
+        "phone": "ph.phone",
+        "phones": primary_first.format(col="ph.phone") + " AS phones",
+        "email_consent": "ce.consent AS email_consent",
+        "sms_consent": "cs.consent AS sms_consent",
+        "channels": "k.channels",
+        "sources": "s.sources",
+        "spend": f"{spend} AS spend",
+        "spend_total": f"{total} AS spend_total",
+        "spend_total_currency": f"{total_currency} AS spend_total_currency",
+    }
+    select = ", ".join(values.get(c, f"p.{c}") for c in GOLDEN_COLUMNS)
     content = ", ".join(c for c in GOLDEN_COLUMNS if c not in ("golden_id", "full_name"))
     prev_join = (
         f"LEFT JOIN (SELECT golden_id, content_hash AS prev_hash, updated_run AS prev_updated "
@@ -338,10 +324,25 @@ def _write_golden(
         else "LEFT JOIN (SELECT NULL::VARCHAR AS golden_id, NULL::UBIGINT AS prev_hash, "
         "NULL::INTEGER AS prev_updated) o USING (golden_id)"
     )
+    # set-like aggregates were bit masks: the few distinct masks become lists once
     con.execute(
         f"""
         CREATE TABLE {out} AS
-        WITH h AS (SELECT {values}, hash({content}, member_sig) AS content_hash FROM sv_final)
+        WITH kinds AS (
+            SELECT kind_mask, {_mask_list_sql("kind_mask", list(SOURCE_KINDS))} AS channels
+            FROM (SELECT DISTINCT kind_mask FROM sv_picks)
+        ),
+        srcs AS (
+            SELECT source_mask, {_mask_list_sql("source_mask", sources)} AS sources
+            FROM (SELECT DISTINCT source_mask FROM sv_picks)
+        ),
+        g AS (
+            SELECT {select}, p.member_sig
+            FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (gk)
+            JOIN kinds k USING (kind_mask) JOIN srcs s USING (source_mask)
+            {_CONSENT_JOINS.format(consent=consent)}
+        ),
+        h AS (SELECT *, hash({content}, member_sig) AS content_hash FROM g)
         SELECT {", ".join(f"h.{c}" for c in GOLDEN_COLUMNS)},
                coalesce(i.created_run, $run) AS created_run,
                CASE WHEN o.prev_hash = h.content_hash THEN o.prev_updated ELSE $run END
@@ -351,6 +352,38 @@ def _write_golden(
     """,
         {"run": run_id},
     )
+
+
+def _winners(con: duckdb.DuckDBPyConnection, plan: _Plan, *, consent: str) -> None:
+    """``sv_winners``, what lineage needs per golden id: each field's lineage value
+    (``<field>``), winning record id (``<field>__rid``) and deciding rule
+    (``<field>__rule``), the consent decisions, and the member of a one-record golden
+    record."""
+    cols = ["p.golden_id", "p.single__source", "p.single__srid", "p.source_records", "ph.phone"]
+    values: dict[str, str] = {}
+    for name in (*RECORD_FIELDS, "phone"):
+        rid, rule, name_value = _winner_sql(plan, name)
+        cols += [f"{rid} AS {name}__rid", f"{rule} AS {name}__rule"]
+        if name_value is not None:
+            values[name] = name_value
+    for col, alias in (("email_consent", "ce"), ("sms_consent", "cs")):
+        cols += [
+            f"{alias}.consent AS {col}",
+            f"{alias}.source AS {col}__source",
+            f"{alias}.source_record_id AS {col}__srid",
+            f"{alias}.rule AS {col}__rule",
+            f"{alias}.event_at AS {col}__event_at",
+        ]
+    # the fields' lineage values over the golden values (names in their display form)
+    golden_values = ", ".join(
+        f"{values.get(c, f'p.{c}')} AS {c}" for n in RECORD_FIELDS for c in FIELD_SPECS[n].columns
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_winners AS
+        SELECT {", ".join(cols)}, {golden_values}
+        FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (gk)
+        {_CONSENT_JOINS.format(consent=consent)}
+    """)
 
 
 def survive(
@@ -392,13 +425,20 @@ def survive(
     step("phone_picks", lambda: _phone_picks(con, plan))
     strong = config.survivorship.strong_match_probability
     step("consent", lambda: decide_consent(con, strong=strong, out=consent_out))
-    step("assemble", lambda: _assemble(con, plan, config, consent=consent_out))
     step(
         "golden",
         lambda: _write_golden(
-            con, run_id=run_id, ids=ids, previous=previous_golden, out=golden_out
+            con,
+            plan,
+            config,
+            run_id=run_id,
+            ids=ids,
+            previous=previous_golden,
+            consent=consent_out,
+            out=golden_out,
         ),
     )
+    step("winners", lambda: _winners(con, plan, consent=consent_out))
     lineage_rows = 0
 
     def lineage() -> None:
@@ -425,7 +465,7 @@ def survive(
         ).fetchall()[0][0]
     )
     counts["lineage_rows"] = lineage_rows
-    for table in ("sv_picks", "sv_phone_picks", "sv_final"):
+    for table in ("sv_picks", "sv_phone_picks", "sv_winners"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     drop_candidates(con)
     log.info(

@@ -29,7 +29,7 @@ def build_lineage(
     out: str,
 ) -> int:
     """Write ``out`` (golden_id, field, value, source, source_record_id, rule, event_at);
-    return its row count. Reads ``sv_final``, ``sv_base`` and ``sv_phone``.
+    return its row count. Reads ``sv_winners``, ``sv_base`` and ``sv_phone``.
 
     Golden records of one member name that member directly; the others look their
     winners' SOURCE:SOURCE_RECORD_ID up by record id."""
@@ -39,13 +39,14 @@ def build_lineage(
         row = f"SELECT golden_id, '{name}' AS field, {value} AS value"
         where = f"WHERE {value} IS NOT NULL"
         single.append(
-            f"{row}, single__source, single__srid, {name}__rule AS rule FROM sv_final "
+            f"{row}, single__source, single__srid, {name}__rule AS rule FROM sv_winners "
             f"{where} AND source_records = 1"
         )
         multi.append(
-            f"{row}, {name}__rid AS rid, {name}__rule AS rule FROM sv_final "
+            f"{row}, {name}__rid AS rid, {name}__rule AS rule FROM sv_winners "
             f"{where} AND source_records > 1"
         )
+    # collected lists: one row per value besides the primary (whose row is email / phone)
     collected = {
         "email": ("emails", "email_norm", "sv_base"),
         "phone": ("phones", "phone", "sv_phone"),
@@ -53,17 +54,19 @@ def build_lineage(
     for name, (field, col, table) in collected.items():
         if not collect[name]:
             continue
+        others = f"c.{col} IS NOT NULL AND c.{col} <> g.{name}"
         single.append(
-            f"SELECT golden_id, '{field}', {col}, source, source_record_id, 'collect' "
-            f"FROM {table} WHERE members = 1 AND {col} IS NOT NULL"
+            f"SELECT c.golden_id, '{field}', c.{col}, c.source, c.source_record_id, 'collect' "
+            f"FROM {table} c JOIN sv_winners g USING (golden_id) WHERE c.members = 1 AND {others}"
         )
         multi.append(
-            f"SELECT golden_id, '{field}', {col}, min(record_id), 'collect' FROM {table} "
-            f"WHERE members > 1 AND {col} IS NOT NULL GROUP BY golden_id, {col}"
+            f"SELECT c.golden_id, '{field}', c.{col}, min(c.record_id), 'collect' "
+            f"FROM {table} c JOIN sv_winners g USING (golden_id) WHERE c.members > 1 AND {others} "
+            f"GROUP BY c.golden_id, c.{col}"
         )
     consent = [
         f"SELECT golden_id, '{col}' AS field, {col} AS value, {col}__source, {col}__srid, "
-        f"{col}__rule, {col}__event_at FROM sv_final WHERE {col} IS NOT NULL"
+        f"{col}__rule, {col}__event_at FROM sv_winners WHERE {col} IS NOT NULL"
         for col in ("email_consent", "sms_consent")
     ]
     con.execute(f"""
