@@ -50,7 +50,10 @@ def prepare(data_dir: Path) -> Config:
 
 def _pass(con: Any, config: Config, run_id: int, previous: PreviousIds) -> dict[str, Any]:
     stg = {t: Store.staging(run_id, t) for t in ("clusters", "ids", "seq", "events")}
-    out = {t: Store.staging(run_id, t) for t in ("golden", "lineage", "crosswalk", "consent")}
+    out = {
+        t: Store.staging(run_id, t)
+        for t in ("golden", "winners", "collected", "crosswalk", "consent")
+    }
     started = time.perf_counter()
     ids = assign_golden_ids(
         con,
@@ -76,7 +79,8 @@ def _pass(con: Any, config: Config, run_id: int, previous: PreviousIds) -> dict[
         ids=stg["ids"],
         previous_golden=out["golden"].replace(str(run_id), str(FIRST)) if run_id == RERUN else None,
         golden_out=out["golden"],
-        lineage_out=out["lineage"],
+        winners_out=out["winners"],
+        collected_out=out["collected"],
         crosswalk_out=out["crosswalk"],
         consent_out=out["consent"],
         timings=steps,

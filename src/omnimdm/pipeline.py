@@ -27,6 +27,7 @@ from omnimdm.match.model import run_match
 from omnimdm.normalize.canonical import normalize
 from omnimdm.store import Store
 from omnimdm.survive.golden import survive
+from omnimdm.survive.lineage import lineage_view_sql
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ PUBLISHED_TABLES = (
     "match_pairs",
     "clusters",
     "golden_customers",
-    "golden_lineage",
+    "golden_winners",
+    "golden_collected",
     "golden_consent",
     "crosswalk",
     "golden_ids",
@@ -48,6 +50,16 @@ PUBLISHED_TABLES = (
 )
 #: logs a run appends to (staging rows inserted into the published table at publish)
 APPENDED_TABLES = ("golden_events",)
+#: views over the published tables (created with them, and in the snapshot)
+PUBLISHED_VIEWS = {
+    "golden_lineage": lineage_view_sql(
+        golden="golden_customers",
+        winners="golden_winners",
+        collected="golden_collected",
+        consent="golden_consent",
+        crosswalk="crosswalk",
+    )
+}
 
 ProgressHook = Callable[[str, str], None]
 
@@ -216,7 +228,8 @@ def stage_survive(ctx: RunContext) -> None:
         ids=ctx.stg("golden_ids"),
         previous_golden=ctx.published("golden_customers", with_column="content_hash"),
         golden_out=ctx.stg("golden_customers"),
-        lineage_out=ctx.stg("golden_lineage"),
+        winners_out=ctx.stg("golden_winners"),
+        collected_out=ctx.stg("golden_collected"),
         crosswalk_out=ctx.stg("crosswalk"),
         consent_out=ctx.stg("golden_consent"),
         timings=ctx.timings,
@@ -308,6 +321,7 @@ def run(
                 counts=ctx.counts,
                 timings=ctx.timings,
                 append=APPENDED_TABLES,
+                views=PUBLISHED_VIEWS,
                 before_commit=lambda: _save_model_sql(ctx),
             )
             ctx.timings["publish"] = round(time.perf_counter() - t, 3)

@@ -14,6 +14,7 @@ import duckdb
 from omnimdm.config import Config, parse_config
 from omnimdm.store import record_id
 from omnimdm.survive.golden import survive
+from omnimdm.survive.lineage import lineage_view_sql
 
 #: the canonical columns survive reads, with their types and defaults
 COLUMNS: dict[str, tuple[str, Any]] = {
@@ -154,7 +155,8 @@ def run(
         "CREATE OR REPLACE TABLE ids (golden_id VARCHAR, seq BIGINT, "
         "created_run INTEGER, retired_run INTEGER, successor VARCHAR)"
     )
-    for table in ("golden", "lineage", "crosswalk", "consent"):
+    con.execute("DROP VIEW IF EXISTS out_lineage")
+    for table in ("golden", "winners", "collected", "crosswalk", "consent"):
         con.execute(f"DROP TABLE IF EXISTS out_{table}")
     survive(
         con,
@@ -166,10 +168,19 @@ def run(
         ids="ids",
         previous_golden=None,
         golden_out="out_golden",
-        lineage_out="out_lineage",
+        winners_out="out_winners",
+        collected_out="out_collected",
         crosswalk_out="out_crosswalk",
         consent_out="out_consent",
     )
+    view = lineage_view_sql(
+        golden="out_golden",
+        winners="out_winners",
+        collected="out_collected",
+        consent="out_consent",
+        crosswalk="out_crosswalk",
+    )
+    con.execute(f"CREATE VIEW out_lineage AS {view}")
     golden = {r["golden_id"]: r for r in _rows(con, "SELECT * FROM out_golden")}
     lineage: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in _rows(con, "SELECT * FROM out_lineage ORDER BY golden_id, field, value"):

@@ -21,7 +21,7 @@ import duckdb
 from omnimdm.config import Config, SourceKind
 from omnimdm.survive.candidates import build_candidates, build_crosswalk, drop_candidates
 from omnimdm.survive.consent import decide_consent
-from omnimdm.survive.lineage import build_lineage
+from omnimdm.survive.lineage import build_collected
 from omnimdm.survive.rules import (
     FIELD_SPECS,
     RECORD_MASK,
@@ -166,8 +166,6 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         f"list({spend}) FILTER (total_spent IS NOT NULL) AS spend_raw",
     ]
     single += [
-        "source AS single__source",
-        "source_record_id AS single__srid",
         "1::BIGINT AS source_records",
         "record_id AS member_sig",
         f"{_bits_sql('source_kind', list(SOURCE_KINDS))} AS kind_mask",
@@ -354,35 +352,17 @@ def _write_golden(
     )
 
 
-def _winners(con: duckdb.DuckDBPyConnection, plan: _Plan, *, consent: str) -> None:
-    """``sv_winners``, what lineage needs per golden id: each field's lineage value
-    (``<field>``), winning record id (``<field>__rid``) and deciding rule
-    (``<field>__rule``), the consent decisions, and the member of a one-record golden
-    record."""
-    cols = ["p.golden_id", "p.single__source", "p.single__srid", "p.source_records", "ph.phone"]
-    values: dict[str, str] = {}
+def _write_winners(con: duckdb.DuckDBPyConnection, plan: _Plan, *, out: str) -> None:
+    """Write ``out``: per golden id, each field's winning record id (``<field>__rid``) and
+    the rule that decided (``<field>__rule``), for the lineage view."""
+    cols = []
     for name in (*RECORD_FIELDS, "phone"):
-        rid, rule, name_value = _winner_sql(plan, name)
+        rid, rule, _ = _winner_sql(plan, name)
         cols += [f"{rid} AS {name}__rid", f"{rule} AS {name}__rule"]
-        if name_value is not None:
-            values[name] = name_value
-    for col, alias in (("email_consent", "ce"), ("sms_consent", "cs")):
-        cols += [
-            f"{alias}.consent AS {col}",
-            f"{alias}.source AS {col}__source",
-            f"{alias}.source_record_id AS {col}__srid",
-            f"{alias}.rule AS {col}__rule",
-            f"{alias}.event_at AS {col}__event_at",
-        ]
-    # the fields' lineage values over the golden values (names in their display form)
-    golden_values = ", ".join(
-        f"{values.get(c, f'p.{c}')} AS {c}" for n in RECORD_FIELDS for c in FIELD_SPECS[n].columns
-    )
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_winners AS
-        SELECT {", ".join(cols)}, {golden_values}
-        FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (gk)
-        {_CONSENT_JOINS.format(consent=consent)}
+        CREATE TABLE {out} AS
+        SELECT p.golden_id, {", ".join(cols)}
+        FROM sv_picks p LEFT JOIN sv_phone_picks USING (gk)
     """)
 
 
@@ -397,12 +377,15 @@ def survive(
     ids: str,
     previous_golden: str | None,
     golden_out: str,
-    lineage_out: str,
+    winners_out: str,
+    collected_out: str,
     crosswalk_out: str,
     consent_out: str,
     timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
-    """Build golden records, lineage, consent per contact point and the crosswalk.
+    """Build golden records, their lineage (``winners_out``, ``collected_out``: see
+    :mod:`omnimdm.survive.lineage` for the view over them), consent per contact point and
+    the crosswalk.
 
     ``members`` is the cluster stage's record -> golden id table, ``ids`` its golden id
     registry (for ``created_run``); ``previous_golden`` the published golden table, if
@@ -438,25 +421,15 @@ def survive(
             out=golden_out,
         ),
     )
-    step("winners", lambda: _winners(con, plan, consent=consent_out))
-    lineage_rows = 0
-
-    def lineage() -> None:
-        nonlocal lineage_rows
-        lineage_rows = build_lineage(
-            con,
-            fields=(*RECORD_FIELDS, "phone"),
-            collect=plan.collect,
-            out=lineage_out,
-        )
-
-    step("lineage", lineage)
+    step("winners", lambda: _write_winners(con, plan, out=winners_out))
+    step("collected", lambda: build_collected(con, collect=plan.collect, out=collected_out))
     counts = {
         name: int(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         for name, table in (
             ("golden_records", golden_out),
             ("crosswalk_rows", crosswalk_out),
             ("consent_contact_points", consent_out),
+            ("collected_values", collected_out),
         )
     }
     counts["changed_golden_records"] = int(
@@ -464,13 +437,8 @@ def survive(
             f"SELECT count(*) FROM {golden_out} WHERE updated_run = $r", params={"r": run_id}
         ).fetchall()[0][0]
     )
-    counts["lineage_rows"] = lineage_rows
-    for table in ("sv_picks", "sv_phone_picks", "sv_winners"):
+    for table in ("sv_picks", "sv_phone_picks"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     drop_candidates(con)
-    log.info(
-        "survive: %d golden records, %d lineage rows",
-        counts["golden_records"],
-        counts["lineage_rows"],
-    )
+    log.info("survive: %d golden records", counts["golden_records"])
     return counts
