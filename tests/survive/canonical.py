@@ -38,6 +38,8 @@ COLUMNS: dict[str, tuple[str, Any]] = {
     "birth_date": ("DATE", None),
     "birth_date_reason": ("VARCHAR", None),
     "street": ("VARCHAR", None),
+    "street_type": ("VARCHAR", None),
+    "street_name": ("VARCHAR", None),
     "street_number": ("VARCHAR", None),
     "postcode": ("VARCHAR", None),
     "city": ("VARCHAR", None),

@@ -39,6 +39,8 @@ BASE_COLUMNS = (
     "birth_date",
     "birth_date_reason",
     "street",
+    "street_type",
+    "street_name",
     "street_number",
     "postcode",
     "city",
@@ -105,9 +107,10 @@ def build_candidates(
 ) -> None:
     """Create ``sv_base``, ``sv_phone`` and the ``sv_freq_*`` tables."""
     cols = ", ".join(f"n.{c}" for c in BASE_COLUMNS)
-    # each field's value as compared (names accent- and case-blind), hashed once
+    # each field's value as compared (names accent- and case-blind), hashed once (only
+    # clusters of two or more compare values)
     hashes = ", ".join(
-        f"hash({spec.compare}) AS h_{name}"
+        f"CASE WHEN members > 1 THEN hash({spec.compare}) END AS h_{name}"
         for name, spec in FIELD_SPECS.items()
         if spec.candidates == "record"
     )

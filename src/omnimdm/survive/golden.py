@@ -146,12 +146,6 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
                 f"arg_min({name}, {dk}) FILTER ({same}) AS {name}__d",
                 f"min({dk}) FILTER ({same}) AS {name}__dk",
             ]
-    if plan.collect["email"]:
-        first.append("list(email_norm) FILTER (email_norm IS NOT NULL) AS emails")
-        single.append("CASE WHEN email_norm IS NOT NULL THEN [email_norm] END AS emails")
-    else:
-        first.append("NULL::VARCHAR[] AS emails")
-        single.append("NULL::VARCHAR[] AS emails")
     seen = "first_seen::TIMESTAMP, last_seen::TIMESTAMP, source_updated_at"
     spend = "struct_pack(c := coalesce(currency, 'XXX'), a := total_spent, o := orders)"
     sources = sorted(s.name for s in config.sources)
@@ -197,13 +191,12 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
 
 def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
     """``sv_phone_picks``: the primary phone (winner key, value, runner-up with another
-    number, candidates) and the collected numbers."""
+    number, candidates)."""
     spec = FIELD_SPECS["phone"]
-    collected = "list(DISTINCT phone)" if plan.collect["phone"] else "NULL::VARCHAR[]"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_phone_first AS
         SELECT gk, min(k_phone) AS phone__w, arg_min(phone, k_phone) AS phone,
-               count(*) AS phone__n, {collected} AS phones
+               count(*) AS phone__n
         FROM {plan.keyed("sv_phone", ("phone",), spec.present)}
         GROUP BY gk
     """)
@@ -287,24 +280,28 @@ def _write_golden(
     ids: str,
     previous: str | None,
     consent: str,
+    collected: str,
     out: str,
 ) -> None:
     """Write the golden table: values, customer 360, ``created_run``, ``updated_run`` (moves
-    only when the content or the members changed: ``content_hash``)."""
+    only when the content or the members changed: ``content_hash``). Collected lists are
+    the primary, then the other values (``collected``) in order."""
     names = {n: _winner_sql(plan, n)[2] for n in NAME_FIELDS}
     spend, total, total_currency = _spend_sql(config)
-    primary_first = (
-        "CASE WHEN {col}s IS NULL OR len({col}s) < 2 OR {col} IS NULL THEN {col}s ELSE "
-        "list_prepend({col}, list_sort(list_filter({col}s, lambda v: v <> {col}))) END"
-    )
-    emails = "list_distinct(p.emails)" if plan.collect["email"] else "p.emails"
+
+    def collected_list(primary: str, name: str) -> str:
+        if not plan.collect[name]:
+            return "NULL::VARCHAR[]"
+        others = f"coalesce(c.{name}s, [])"
+        return f"CASE WHEN {primary} IS NOT NULL THEN list_prepend({primary}, {others}) END"
+
     sources = sorted(s.name for s in config.sources)
     values = {
         **{n: f"{sql} AS {n}" for n, sql in names.items()},
         "full_name": "nullif(concat_ws(' ', {}, {}, {}), '') AS full_name".format(*names.values()),
-        "emails": primary_first.format(col="p.email").replace("p.emails", emails) + " AS emails",
+        "emails": collected_list("p.email", "email") + " AS emails",
         "phone": "ph.phone",
-        "phones": primary_first.format(col="ph.phone") + " AS phones",
+        "phones": collected_list("ph.phone", "phone") + " AS phones",
         "email_consent": "ce.consent AS email_consent",
         "sms_consent": "cs.consent AS sms_consent",
         "channels": "k.channels",
@@ -338,6 +335,11 @@ def _write_golden(
             SELECT {select}, p.member_sig
             FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (gk)
             JOIN kinds k USING (kind_mask) JOIN srcs s USING (source_mask)
+            LEFT JOIN (
+                SELECT golden_id, list_sort(list(value) FILTER (field = 'emails')) AS emails,
+                       list_sort(list(value) FILTER (field = 'phones')) AS phones
+                FROM {collected} GROUP BY golden_id
+            ) c ON c.golden_id = p.golden_id
             {_CONSENT_JOINS.format(consent=consent)}
         ),
         h AS (SELECT *, hash({content}, member_sig) AS content_hash FROM g)
@@ -406,6 +408,7 @@ def survive(
     )
     step("record_picks", lambda: _record_picks(con, plan, config))
     step("phone_picks", lambda: _phone_picks(con, plan))
+    step("collected", lambda: build_collected(con, collect=plan.collect, out=collected_out))
     strong = config.survivorship.strong_match_probability
     step("consent", lambda: decide_consent(con, strong=strong, out=consent_out))
     step(
@@ -418,11 +421,11 @@ def survive(
             ids=ids,
             previous=previous_golden,
             consent=consent_out,
+            collected=collected_out,
             out=golden_out,
         ),
     )
     step("winners", lambda: _write_winners(con, plan, out=winners_out))
-    step("collected", lambda: build_collected(con, collect=plan.collect, out=collected_out))
     counts = {
         name: int(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         for name, table in (

@@ -56,7 +56,8 @@ class FieldSpec:
 
     ``columns`` are the golden columns the winner fills (several for a unit: the address
     survives whole from one record); ``present`` says a row is a candidate; ``compare`` is
-    the value's identity for ``most_frequent``; ``parts`` are counted by ``most_complete``;
+    the value's identity (one or more SQL expressions) for ``most_frequent`` and for telling
+    values apart; ``parts`` are counted by ``most_complete``;
     ``valid`` is the ``valid_first`` score (higher is better, 0..7); ``display`` ranks
     display forms of the same name (accents, mixed case) for name fields.
     """
@@ -134,7 +135,9 @@ FIELD_SPECS: dict[str, FieldSpec] = {
         name="address",
         columns={c: c for c in ADDRESS_PARTS},
         present="coalesce(" + ", ".join(ADDRESS_PARTS) + ") IS NOT NULL",
-        compare="concat_ws('|', lower(strip_accents(street)), street_number, postcode, city_norm)",
+        # the parsed street (type, name accent- and case-blind, number) and place
+        compare="street_type, coalesce(lower(strip_accents(street_name)), lower(street)), "
+        "street_number, postcode, city_norm",
         # 2 street and postcode (deliverable), 1 postcode or city, 0 otherwise
         valid="CASE WHEN street IS NOT NULL AND postcode IS NOT NULL THEN 2 "
         "WHEN postcode IS NOT NULL OR city IS NOT NULL THEN 1 ELSE 0 END",
