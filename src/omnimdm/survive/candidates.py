@@ -114,6 +114,12 @@ def build_candidates(
         for name, spec in FIELD_SPECS.items()
         if spec.candidates == "record"
     )
+    # and each name's display quality (accents, mixed case), for the display form
+    hashes += "".join(
+        f", CASE WHEN members > 1 THEN ({spec.display})::UTINYINT END AS d_{name}"
+        for name, spec in FIELD_SPECS.items()
+        if spec.display is not None
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_base AS
         SELECT *, {hashes} FROM (

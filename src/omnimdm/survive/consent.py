@@ -41,12 +41,12 @@ def decide_consent(con: duckdb.DuckDBPyConnection, *, strong: float, out: str) -
         f"""
         CREATE TABLE {out} AS
         WITH events AS (
-            SELECT golden_id, 'email' AS channel, email_norm AS contact_point,
+            SELECT gk, golden_id, 'email' AS channel, email_norm AS contact_point,
                    email_consent AS consent, record_id, members, cmp,
                    source_updated_at AS event_at, recency_bad
             FROM sv_base WHERE email_norm IS NOT NULL AND email_consent IS NOT NULL
             UNION ALL
-            SELECT golden_id, 'sms', phone, sms_consent, record_id, members, cmp,
+            SELECT gk, golden_id, 'sms', phone, sms_consent, record_id, members, cmp,
                    source_updated_at, recency_bad
             FROM sv_phone WHERE sms_consent IS NOT NULL AND (phone_mobile OR NOT has_mobile)
         ),
@@ -62,14 +62,14 @@ def decide_consent(con: duckdb.DuckDBPyConnection, *, strong: float, out: str) -
             FROM events
         ),
         decided AS (
-            SELECT golden_id, channel, contact_point,
+            SELECT gk, any_value(golden_id) AS golden_id, channel, contact_point,
                    arg_min_null(consent, k) FILTER (NOT ignored) AS consent,
                    arg_min_null(event_at, k) FILTER (NOT ignored) AS event_at,
                    min(k) FILTER (NOT ignored) AS k_win,
                    min(k) AS k_any,
                    count(*) AS events,
                    count(*) FILTER (ignored) AS opt_ins_ignored
-            FROM judged GROUP BY golden_id, channel, contact_point
+            FROM judged GROUP BY gk, channel, contact_point
         )
         SELECT d.golden_id, d.channel, d.contact_point, d.consent, k.source,
                k.source_record_id, d.event_at,

@@ -134,13 +134,14 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
             f"first({expr}) FILTER ({k} = p.{name}__w) AS {col}"
             for col, expr in spec.columns.items()
         ]
-        single += [f"CASE WHEN {spec.present} THEN {k} END AS {name}__w"]
+        # a lone record needs no key: it wins every field it has (its id in the low bits)
+        single += [f"CASE WHEN {spec.present} THEN record_id::UHUGEINT END AS {name}__w"]
         single += [
             f"CASE WHEN {spec.present} THEN {expr} END AS {col}"
             for col, expr in spec.columns.items()
         ]
         if spec.display is not None:
-            dk = f"(((3 - ({spec.display}))::UHUGEINT << 125) | {k})"
+            dk = f"(((3 - d_{name})::UHUGEINT << 125) | {k})"
             same = f"{spec.present} AND {h} = p.{name}__c"
             second += [
                 f"arg_min({name}, {dk}) FILTER ({same}) AS {name}__d",
@@ -184,7 +185,7 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         ) USING (gk)
         UNION ALL BY NAME
         SELECT gk, golden_id, {", ".join(single)}
-        FROM {plan.keyed("sv_base", RECORD_FIELDS, "members = 1")}
+        FROM sv_base WHERE members = 1
     """)
     con.execute("DROP TABLE sv_first")
 
