@@ -50,10 +50,7 @@ def prepare(data_dir: Path) -> Config:
 
 def _pass(con: Any, config: Config, run_id: int, previous: PreviousIds) -> dict[str, Any]:
     stg = {t: Store.staging(run_id, t) for t in ("clusters", "ids", "seq", "events")}
-    out = {
-        t: Store.staging(run_id, t)
-        for t in ("golden", "winners", "collected", "crosswalk", "consent")
-    }
+    out = {t: Store.staging(run_id, t) for t in ("golden", "winners", "collected", "consent")}
     started = time.perf_counter()
     ids = assign_golden_ids(
         con,
@@ -65,6 +62,7 @@ def _pass(con: Any, config: Config, run_id: int, previous: PreviousIds) -> dict[
         registry_out=stg["ids"],
         sequence_out=stg["seq"],
         events_out=stg["events"],
+        pairs="match_pairs",
     )
     ids_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -75,13 +73,11 @@ def _pass(con: Any, config: Config, run_id: int, previous: PreviousIds) -> dict[
         run_id=run_id,
         norm="norm_customers",
         members=stg["clusters"],
-        pairs="match_pairs",
         ids=stg["ids"],
         previous_golden=out["golden"].replace(str(run_id), str(FIRST)) if run_id == RERUN else None,
         golden_out=out["golden"],
         winners_out=out["winners"],
         collected_out=out["collected"],
-        crosswalk_out=out["crosswalk"],
         consent_out=out["consent"],
         timings=steps,
     )

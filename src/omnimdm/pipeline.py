@@ -44,21 +44,23 @@ PUBLISHED_TABLES = (
     "golden_winners",
     "golden_collected",
     "golden_consent",
-    "crosswalk",
     "golden_ids",
     "golden_id_sequence",
 )
 #: logs a run appends to (staging rows inserted into the published table at publish)
 APPENDED_TABLES = ("golden_events",)
-#: views over the published tables (created with them, and in the snapshot)
+#: views over the published tables (created with them, and in the snapshot, in order)
 PUBLISHED_VIEWS = {
+    # record -> golden id with each record's best edge to another member: the clusters
+    "crosswalk": "SELECT golden_id, source, source_record_id, record_id, "
+    "cluster_match_probability FROM clusters",
     "golden_lineage": lineage_view_sql(
         golden="golden_customers",
         winners="golden_winners",
         collected="golden_collected",
         consent="golden_consent",
         crosswalk="crosswalk",
-    )
+    ),
 }
 
 ProgressHook = Callable[[str, str], None]
@@ -203,6 +205,7 @@ def stage_cluster(ctx: RunContext) -> None:
         registry_out=ctx.stg("golden_ids"),
         sequence_out=ctx.stg("golden_id_sequence"),
         events_out=ctx.stg("golden_events"),
+        pairs=ctx.stg("match_pairs"),
     )
     ctx.timings["cluster.golden_ids"] = round(time.perf_counter() - t, 3)
     ctx.con.execute(f"DROP TABLE {ctx.stg('constrained_clusters')}")
@@ -224,13 +227,11 @@ def stage_survive(ctx: RunContext) -> None:
         run_id=ctx.run_id,
         norm=ctx.stg("norm_customers"),
         members=ctx.stg("clusters"),
-        pairs=ctx.stg("match_pairs"),
         ids=ctx.stg("golden_ids"),
         previous_golden=ctx.published("golden_customers", with_column="content_hash"),
         golden_out=ctx.stg("golden_customers"),
         winners_out=ctx.stg("golden_winners"),
         collected_out=ctx.stg("golden_collected"),
-        crosswalk_out=ctx.stg("crosswalk"),
         consent_out=ctx.stg("golden_consent"),
         timings=ctx.timings,
     )

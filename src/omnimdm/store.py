@@ -36,7 +36,6 @@ SCHEMA_VERSION = 2
 #: tables copied into the read-only snapshot at publish time
 SNAPSHOT_TABLES = (
     "golden_customers",
-    "crosswalk",
     "golden_winners",
     "golden_collected",
     "golden_consent",

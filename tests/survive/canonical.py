@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from omnimdm.cluster.golden_ids import best_edge_sql
 from omnimdm.config import Config, parse_config
 from omnimdm.store import record_id
 from omnimdm.survive.golden import survive
@@ -142,6 +143,12 @@ def load(
             "INSERT INTO pairs VALUES (?, ?, ?)",
             [record_id(*left.split(":", 1)), record_id(*right.split(":", 1)), p],
         )
+    # the cluster stage's members carry each record's best edge to another member
+    con.execute(
+        "CREATE OR REPLACE TABLE members AS SELECT m.*, b.cluster_match_probability FROM "
+        f"members m LEFT JOIN ({best_edge_sql('members', 'golden_id', 'pairs')}) b "
+        "USING (record_id)"
+    )
 
 
 def run(
@@ -158,7 +165,7 @@ def run(
         "created_run INTEGER, retired_run INTEGER, successor VARCHAR)"
     )
     con.execute("DROP VIEW IF EXISTS out_lineage")
-    for table in ("golden", "winners", "collected", "crosswalk", "consent"):
+    for table in ("golden", "winners", "collected", "consent"):
         con.execute(f"DROP TABLE IF EXISTS out_{table}")
     survive(
         con,
@@ -166,13 +173,11 @@ def run(
         run_id=1,
         norm="norm",
         members="members",
-        pairs="pairs",
         ids="ids",
         previous_golden=None,
         golden_out="out_golden",
         winners_out="out_winners",
         collected_out="out_collected",
-        crosswalk_out="out_crosswalk",
         consent_out="out_consent",
     )
     view = lineage_view_sql(
@@ -180,7 +185,7 @@ def run(
         winners="out_winners",
         collected="out_collected",
         consent="out_consent",
-        crosswalk="out_crosswalk",
+        crosswalk="members",
     )
     con.execute(f"CREATE VIEW out_lineage AS {view}")
     golden = {r["golden_id"]: r for r in _rows(con, "SELECT * FROM out_golden")}
@@ -191,7 +196,7 @@ def run(
         "golden": golden,
         "lineage": lineage,
         "consent": _rows(con, "SELECT * FROM out_consent ORDER BY ALL"),
-        "crosswalk": _rows(con, "SELECT * FROM out_crosswalk ORDER BY ALL"),
+        "crosswalk": _rows(con, "SELECT * FROM members ORDER BY ALL"),
     }
 
 

@@ -45,6 +45,24 @@ class PreviousIds:
     sequence: str | None = None  # golden_id_sequence
 
 
+def best_edge_sql(records: str, key: str, pairs: str) -> str:
+    """SQL for (record_id, cluster_match_probability): each record's highest edge
+    probability to another member of its cluster (``records`` has record_id and the
+    cluster column ``key``). Records alone in their cluster have no row."""
+    return f"""
+        WITH inside AS (
+            SELECT p.record_id_l AS l, p.record_id_r AS r, p.match_probability AS p
+            FROM {pairs} p
+            JOIN {records} a ON a.record_id = p.record_id_l
+            JOIN {records} b ON b.record_id = p.record_id_r
+            WHERE a.{key} = b.{key}
+        )
+        SELECT record_id, max(p) AS cluster_match_probability
+        FROM (SELECT l AS record_id, p FROM inside UNION ALL SELECT r, p FROM inside)
+        GROUP BY record_id
+    """
+
+
 def format_golden_id(seq: int) -> str:
     """The golden id of sequence number ``seq`` (same as the SQL)."""
     return f"G{seq:09d}"
@@ -119,10 +137,13 @@ def assign_golden_ids(
     registry_out: str,
     sequence_out: str,
     events_out: str,
+    pairs: str | None = None,
 ) -> dict[str, int]:
     """Give every cluster of ``clusters`` (record_id, cluster_key) its golden id.
 
-    Writes ``out`` (record_id, source, source_record_id, golden_id), the whole registry
+    Writes ``out`` (record_id, source, source_record_id, golden_id,
+    cluster_match_probability: the record's best edge in ``pairs`` to another member of
+    its cluster; it is the published crosswalk), the whole registry
     ``registry_out`` (golden_id, seq, created_run, retired_run, successor), the
     sequence's new high-water mark ``sequence_out`` and this run's ``events_out``.
     """
@@ -158,10 +179,16 @@ def assign_golden_ids(
         UNION ALL
         SELECT cluster_key, {ID_SQL.format("seq")}, seq FROM fresh
     """)
+    best = (
+        best_edge_sql("gi_new", "cluster_key", pairs)
+        if pairs
+        else "SELECT NULL::BIGINT AS record_id, NULL::DOUBLE AS cluster_match_probability"
+    )
     con.execute(f"""
         CREATE TABLE {out} AS
-        SELECT n.record_id, n.source, n.source_record_id, a.golden_id
-        FROM gi_new n JOIN gi_assign a USING (cluster_key)
+        SELECT n.record_id, n.source, n.source_record_id, a.golden_id,
+               b.cluster_match_probability
+        FROM gi_new n JOIN gi_assign a USING (cluster_key) LEFT JOIN ({best}) b USING (record_id)
     """)
     _events(con, run_id=run_id, out=events_out)
     con.execute(

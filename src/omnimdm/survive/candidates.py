@@ -1,6 +1,5 @@
-"""Candidate rows for survivorship, and the crosswalk.
+"""Candidate rows for survivorship.
 
-``sv_best``   each member record's best edge probability to another member of its cluster
 ``sv_base``   the member records with the canonical columns the rules read, the number of
               members of their cluster, trust and recency; ``gk`` (the cluster's smallest
               record id) is an integer stand-in for the golden id in joins and groupings
@@ -72,31 +71,6 @@ def trust_sql(config: Config, column: str = "source") -> str:
     return f"(CASE {column} {whens} ELSE 0.0 END)"
 
 
-def build_crosswalk(con: duckdb.DuckDBPyConnection, *, members: str, pairs: str, out: str) -> None:
-    """Write the crosswalk: one row per member record with its golden id and
-    ``cluster_match_probability``, the record's highest edge probability to another member
-    of its cluster (NULL when it is alone). Also keeps ``sv_best`` for the consent rule."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE sv_best AS
-        WITH inside AS (
-            SELECT p.record_id_l AS l, p.record_id_r AS r, p.match_probability AS p
-            FROM {pairs} p
-            JOIN {members} a ON a.record_id = p.record_id_l
-            JOIN {members} b ON b.record_id = p.record_id_r
-            WHERE a.golden_id = b.golden_id
-        )
-        SELECT record_id, max(p) AS p
-        FROM (SELECT l AS record_id, p FROM inside UNION ALL SELECT r, p FROM inside)
-        GROUP BY record_id
-    """)
-    con.execute(f"""
-        CREATE TABLE {out} AS
-        SELECT m.golden_id, m.source, m.source_record_id, m.record_id,
-               b.p AS cluster_match_probability
-        FROM {members} m LEFT JOIN sv_best b USING (record_id)
-    """)
-
-
 def build_candidates(
     con: duckdb.DuckDBPyConnection,
     config: Config,
@@ -128,10 +102,9 @@ def build_candidates(
             FROM {members} GROUP BY golden_id
         )
         SELECT m.golden_id, s.gk, m.record_id, m.source, m.source_record_id, s.members,
-               b.p AS cmp, {trust_sql(config, "m.source")} AS trust,
+               m.cluster_match_probability AS cmp, {trust_sql(config, "m.source")} AS trust,
                {recency_bad_sql("n.source_updated_at")} AS recency_bad, {cols}
         FROM {members} m JOIN sizes s USING (golden_id) JOIN {norm} n USING (record_id)
-        LEFT JOIN sv_best b USING (record_id)
         )
     """)
     con.execute(f"""
@@ -165,7 +138,7 @@ def build_candidates(
 
 
 def drop_candidates(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("sv_base", "sv_phone", "sv_best"):
+    for name in ("sv_base", "sv_phone"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     for name in FIELD_SPECS:
         con.execute(f"DROP TABLE IF EXISTS sv_freq_{name}")

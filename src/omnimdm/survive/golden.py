@@ -19,7 +19,7 @@ from typing import get_args
 import duckdb
 
 from omnimdm.config import Config, SourceKind
-from omnimdm.survive.candidates import build_candidates, build_crosswalk, drop_candidates
+from omnimdm.survive.candidates import build_candidates, drop_candidates
 from omnimdm.survive.consent import decide_consent
 from omnimdm.survive.lineage import build_collected
 from omnimdm.survive.rules import (
@@ -376,21 +376,20 @@ def survive(
     run_id: int,
     norm: str,
     members: str,
-    pairs: str,
     ids: str,
     previous_golden: str | None,
     golden_out: str,
     winners_out: str,
     collected_out: str,
-    crosswalk_out: str,
     consent_out: str,
     timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
     """Build golden records, their lineage (``winners_out``, ``collected_out``: see
-    :mod:`omnimdm.survive.lineage` for the view over them), consent per contact point and
-    the crosswalk.
+    :mod:`omnimdm.survive.lineage` for the view over them) and consent per contact
+    point.
 
-    ``members`` is the cluster stage's record -> golden id table, ``ids`` its golden id
+    ``members`` is the cluster stage's record -> golden id table (with each record's
+    ``cluster_match_probability``: it is the crosswalk), ``ids`` its golden id
     registry (for ``created_run``); ``previous_golden`` the published golden table, if
     any, so ``updated_run`` only moves when a golden record's content or members change.
     """
@@ -402,7 +401,6 @@ def survive(
         fn()
         timings[f"survive.{name}"] = round(time.perf_counter() - started, 3)
 
-    step("crosswalk", lambda: build_crosswalk(con, members=members, pairs=pairs, out=crosswalk_out))
     step(
         "candidates",
         lambda: build_candidates(con, config, norm=norm, members=members, frequent=plan.frequent),
@@ -431,7 +429,7 @@ def survive(
         name: int(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         for name, table in (
             ("golden_records", golden_out),
-            ("crosswalk_rows", crosswalk_out),
+            ("crosswalk_rows", members),
             ("consent_contact_points", consent_out),
             ("collected_values", collected_out),
         )
