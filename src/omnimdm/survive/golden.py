@@ -1,12 +1,14 @@
 """Survivorship: one golden record per cluster, field by field, with lineage.
 
-Set-based in DuckDB: one grouped pass over the member records picks every field
-(:mod:`omnimdm.survive.rules` packs each field's rule chain into one integer key, so a
-``min()`` is the winner and the runner-up tells which rule decided), one pass over the
-member phone numbers picks the primary phone, one pass over clusters of two or more picks
-the display form of each name part, and consent is decided per contact point
-(:mod:`omnimdm.survive.consent`). The customer-360 aggregates (channels, first and last
-seen, spend and orders per currency) come out of the same grouped pass.
+Set-based in DuckDB (no per-record Python). :mod:`omnimdm.survive.rules` packs each
+field's rule chain into one integer key, so a ``min()`` finds the winner. Clusters of two
+or more take two grouped passes over their members (winner keys; then the winners'
+values, the best candidate with another value, which tells which rule decided, and the
+display form of each name part); clusters of one record skip both. The member phone
+numbers get the same two passes; consent is decided per contact point
+(:mod:`omnimdm.survive.consent`); the customer-360 aggregates
+(:mod:`omnimdm.survive.customer360`) ride along in the first pass; lineage is stored per
+golden record and read through a view (:mod:`omnimdm.survive.lineage`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import get_args
 
 import duckdb
 
-from omnimdm.config import Config, SourceKind
+from omnimdm.config import Config
+from omnimdm.survive import customer360
 from omnimdm.survive.candidates import build_candidates, drop_candidates
 from omnimdm.survive.consent import decide_consent
 from omnimdm.survive.lineage import build_collected
@@ -36,8 +38,6 @@ log = logging.getLogger(__name__)
 #: record-level fields picked in the grouped pass over ``sv_base`` (phone has its own)
 RECORD_FIELDS = tuple(n for n, s in FIELD_SPECS.items() if s.candidates == "record")
 NAME_FIELDS = tuple(n for n, s in FIELD_SPECS.items() if s.display is not None)
-#: channel kinds, in the order golden ``channels`` lists them
-SOURCE_KINDS = tuple(sorted(get_args(SourceKind)))
 #: golden columns, in order (values of member records, then documented aggregates)
 GOLDEN_COLUMNS = (
     "golden_id",
@@ -98,17 +98,6 @@ class _Plan:
         return f"(SELECT *, {keys} FROM {table} {joins} WHERE {where})"
 
 
-def _bits_sql(column: str, names: list[str]) -> str:
-    """A one-bit mask of ``column``'s position in ``names`` (for set-like aggregates)."""
-    whens = " ".join(f"WHEN '{n}' THEN {1 << i}" for i, n in enumerate(names))
-    return f"(CASE {column} {whens} ELSE 0 END)::BIGINT"
-
-
-def _mask_list_sql(mask: str, names: list[str]) -> str:
-    listed = ", ".join(f"'{n}'" for n in names)
-    return f"list_filter([{listed}], lambda x, i: ({mask} >> (i - 1)) & 1 = 1)"
-
-
 def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -> None:
     """``sv_picks``: per golden id, each record field's winner key, value, number of
     candidates and runner-up, the customer-360 aggregates and the collected e-mails.
@@ -147,29 +136,8 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
                 f"arg_min({name}, {dk}) FILTER ({same}) AS {name}__d",
                 f"min({dk}) FILTER ({same}) AS {name}__dk",
             ]
-    seen = "first_seen::TIMESTAMP, last_seen::TIMESTAMP, source_updated_at"
-    spend = "struct_pack(c := coalesce(currency, 'XXX'), a := total_spent, o := orders)"
-    sources = sorted(s.name for s in config.sources)
-    first += [
-        "count(*) AS source_records",
-        "bit_xor(record_id) AS member_sig",
-        f"bit_or({_bits_sql('source_kind', list(SOURCE_KINDS))}) AS kind_mask",
-        f"bit_or({_bits_sql('source', sources)}) AS source_mask",
-        f"min(least({seen})) AS first_seen",
-        f"max(greatest({seen})) AS last_seen",
-        "sum(orders)::BIGINT AS orders",
-        f"list({spend}) FILTER (total_spent IS NOT NULL) AS spend_raw",
-    ]
-    single += [
-        "1::BIGINT AS source_records",
-        "record_id AS member_sig",
-        f"{_bits_sql('source_kind', list(SOURCE_KINDS))} AS kind_mask",
-        f"{_bits_sql('source', sources)} AS source_mask",
-        f"least({seen}) AS first_seen",
-        f"greatest({seen}) AS last_seen",
-        "orders::BIGINT AS orders",
-        f"CASE WHEN total_spent IS NOT NULL THEN [{spend}] END AS spend_raw",
-    ]
+    first += customer360.aggregates(config)
+    single += customer360.of_one_record(config)
     multi = plan.keyed("sv_base", RECORD_FIELDS, "members > 1")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_first AS
@@ -211,35 +179,6 @@ def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
         ) r USING (gk)
     """)
     con.execute("DROP TABLE sv_phone_first")
-
-
-def _spend_sql(config: Config) -> tuple[str, str, str]:
-    """SQL for spend per currency, the cross-currency total and its currency."""
-    one = (
-        "[struct_pack(currency := spend_raw[1].c, amount := spend_raw[1].a::DECIMAL(38, 2), "
-        "orders := spend_raw[1].o::BIGINT)]"
-    )
-    per_currency = (
-        f"CASE WHEN len(spend_raw) = 1 THEN {one} ELSE "
-        "list_transform(list_sort(list_distinct(list_transform(spend_raw, lambda x: x.c))), "
-        "lambda cur: struct_pack(currency := cur, "
-        "amount := list_sum(list_transform(list_filter(spend_raw, lambda x: x.c = cur), "
-        "lambda x: x.a)), "
-        "orders := list_sum(list_transform(list_filter(spend_raw, lambda x: x.c = cur), "
-        "lambda x: x.o))::BIGINT)) END"
-    )
-    rates = config.survivorship.currency_rates
-    if rates is None:
-        return per_currency, "NULL::DECIMAL(18, 2)", "NULL::VARCHAR"
-    table = {**rates.rates, rates.base: 1.0}
-    whens = " ".join(f"WHEN '{code}' THEN {float(rate)!r}" for code, rate in table.items())
-    rate = f"(CASE x.c {whens} END)"
-    total = (
-        f"CASE WHEN list_bool_or(list_transform(spend_raw, lambda x: {rate} IS NULL)) "
-        f"THEN NULL ELSE round(list_sum(list_transform(spend_raw, lambda x: x.a * {rate})), 2)"
-        "::DECIMAL(18, 2) END"
-    )
-    return per_currency, total, f"'{rates.base}'"
 
 
 _CONSENT_JOINS = """
@@ -288,7 +227,7 @@ def _write_golden(
     only when the content or the members changed: ``content_hash``). Collected lists are
     the primary, then the other values (``collected``) in order."""
     names = {n: _winner_sql(plan, n)[2] for n in NAME_FIELDS}
-    spend, total, total_currency = _spend_sql(config)
+    spend, total, total_currency = customer360.spend_sql(config)
 
     def collected_list(primary: str, name: str) -> str:
         if not plan.collect[name]:
@@ -296,7 +235,6 @@ def _write_golden(
         others = f"coalesce(c.{name}s, [])"
         return f"CASE WHEN {primary} IS NOT NULL THEN list_prepend({primary}, {others}) END"
 
-    sources = sorted(s.name for s in config.sources)
     values = {
         **{n: f"{sql} AS {n}" for n, sql in names.items()},
         "full_name": "nullif(concat_ws(' ', {}, {}, {}), '') AS full_name".format(*names.values()),
@@ -320,18 +258,10 @@ def _write_golden(
         else "LEFT JOIN (SELECT NULL::VARCHAR AS golden_id, NULL::UBIGINT AS prev_hash, "
         "NULL::INTEGER AS prev_updated) o USING (golden_id)"
     )
-    # set-like aggregates were bit masks: the few distinct masks become lists once
     con.execute(
         f"""
         CREATE TABLE {out} AS
-        WITH kinds AS (
-            SELECT kind_mask, {_mask_list_sql("kind_mask", list(SOURCE_KINDS))} AS channels
-            FROM (SELECT DISTINCT kind_mask FROM sv_picks)
-        ),
-        srcs AS (
-            SELECT source_mask, {_mask_list_sql("source_mask", sources)} AS sources
-            FROM (SELECT DISTINCT source_mask FROM sv_picks)
-        ),
+        WITH {customer360.mask_lists_sql(config, "sv_picks")},
         g AS (
             SELECT {select}, p.member_sig
             FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (gk)
