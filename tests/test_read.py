@@ -102,3 +102,19 @@ def test_a_merged_id_points_to_where_its_record_lives(tmp_path: Path, mini_dir: 
         (carlos["golden_id"], "merged", lola["golden_id"]),
         (lola["golden_id"], "changed", None),
     }
+
+
+def test_readme_pipeline_example_runs(tmp_path: Path, mini_dir: Path) -> None:
+    config = load_config(write_config(tmp_path, mini_dir))
+    result = run(config)
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Reading golden records from a pipeline") :]
+    code = section[section.index("```python") + len("```python") : section.index("```\n", 10)]
+    code = code.replace('"omnimdm.duckdb"', repr(str(config.store.path)))
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own documentation
+    synced = namespace["synced"]
+    assert isinstance(synced, dict) and synced["run"] == result.run_id
+    assert len(synced["customers"]) == result.counts["survive"]["golden_records"]
+    order = namespace["order"]
+    assert isinstance(order, dict) and order["golden_id"] and order["email_ok"] is True
