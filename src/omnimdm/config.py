@@ -185,13 +185,13 @@ class SurvivorshipConfig(_Model):
 
     default_rule: RankingRule = Field(
         "most_recent",
-        description="rule for every field without its own chain in `fields` (ties then break "
-        "on the smallest SOURCE:SOURCE_RECORD_ID)",
+        description="rule for every field without its own chain in `fields` (a full tie "
+        "between different values ends on a fixed hash of the value)",
     )
     fields: dict[str, list[SurvivorshipRule]] = Field(
         default_factory=dict,
         description="golden field -> rule chain, tried in order as tie-breakers and always "
-        "ended by the smallest SOURCE:SOURCE_RECORD_ID; fields: given_name, surname1, "
+        "ended by a fixed tie-break (never row order); fields: given_name, surname1, "
         "surname2, email, phone, birth_date, address (street, number, postcode, city, region "
         "and country from one record), national_id, loyalty_id, company. `collect` (email, "
         "phone only, first in the chain) keeps every distinct value; the rest of the chain "

@@ -138,12 +138,24 @@ def test_without_collect_there_is_no_list(con: duckdb.DuckDBPyConnection) -> Non
     assert run(con, config(), recs)["golden"]["G1"]["emails"] is None
 
 
-def test_chain_ends_on_the_record_id_deterministically(con: duckdb.DuckDBPyConnection) -> None:
+def test_a_full_tie_ends_deterministically(con: duckdb.DuckDBPyConnection) -> None:
     cfg = config(default_rule="source_priority")
     recs = [record("crm:2", "G1", loyalty_id="L2"), record("crm:1", "G1", loyalty_id="L1")]
     first = _pick(run(con, cfg, recs), "loyalty_id")
     again = _pick(run(con, cfg, list(reversed(recs))), "loyalty_id")
-    assert first == again and first[2] == "record_id"
+    assert first == again and first[2] == "tie"
+
+
+def test_members_with_the_winning_value_credit_the_smallest_record_id(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    from omnimdm.store import record_id
+
+    recs = [record(f"crm:{i}", "G1", loyalty_id="L1") for i in range(5)]
+    result = run(con, config(default_rule="source_priority"), recs)
+    value, named, rule = _pick(result, "loyalty_id")
+    smallest = min(range(5), key=lambda i: record_id("crm", str(i)))
+    assert (value, named, rule) == ("L1", f"crm:{smallest}", "agreed")
 
 
 def test_a_lone_candidate_is_named_so(con: duckdb.DuckDBPyConnection) -> None:

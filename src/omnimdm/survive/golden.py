@@ -26,7 +26,9 @@ from omnimdm.survive.consent import decide_consent
 from omnimdm.survive.lineage import build_collected
 from omnimdm.survive.rules import (
     FIELD_SPECS,
+    RECORD_BITS,
     RECORD_MASK,
+    VALUE_MASK,
     chain_for,
     collects,
     deciding_rule_sql,
@@ -102,35 +104,34 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
     """``sv_picks``: per golden id, each record field's winner key, value, number of
     candidates and runner-up, the customer-360 aggregates and the collected e-mails.
 
-    Clusters of two or more take two passes: the first finds each field's winner key (and
-    the hash of the winner's value as compared), the second reads the winners' values,
-    the best candidate with *another* value (it tells which rule decided) and each name
-    part's best display form among the members whose name matches the winner's
-    (``García`` over ``Garcia``). Clusters of one record (about half of them) skip both:
-    their golden values are the record's own."""
+    Clusters of two or more take two passes: the first finds each field's winner key (its
+    low bits hash the winning value), the second reads the winning record (the smallest
+    record id with that key) and its values, the best candidate with *another* value (it
+    tells which rule decided) and each name part's best display form among the members
+    whose name matches the winner's (``García`` over ``Garcia``). Clusters of one record
+    (about half of them) skip both: their golden values are the record's own."""
     first, second, single = [], [], []
     for name in RECORD_FIELDS:
         spec, k, h = FIELD_SPECS[name], f"k_{name}", f"h_{name}"
-        first += [
-            f"min({k}) FILTER ({spec.present}) AS {name}__w",
-            f"arg_min({h}, {k}) FILTER ({spec.present}) AS {name}__c",
-        ]
+        won = f"{k} = p.{name}__w"
+        first.append(f"min({k}) FILTER ({spec.present}) AS {name}__w")
         second += [
             f"count(*) FILTER ({spec.present}) AS {name}__n",
+            f"min(record_id) FILTER ({won}) AS {name}__rid",
             f"min({k}) FILTER ({spec.present} AND {h} <> p.{name}__c) AS {name}__r",
         ]
         second += [
-            f"first({expr}) FILTER ({k} = p.{name}__w) AS {col}"
+            f"arg_min_null({expr}, record_id) FILTER ({won}) AS {col}"
             for col, expr in spec.columns.items()
         ]
-        # a lone record needs no key: it wins every field it has (its id in the low bits)
-        single += [f"CASE WHEN {spec.present} THEN record_id::UHUGEINT END AS {name}__w"]
+        # a lone record needs no key: it wins every field it has
+        single += [f"CASE WHEN {spec.present} THEN record_id END AS {name}__rid"]
         single += [
             f"CASE WHEN {spec.present} THEN {expr} END AS {col}"
             for col, expr in spec.columns.items()
         ]
-        if spec.display is not None:
-            dk = f"(((3 - d_{name})::UHUGEINT << 125) | {k})"
+        if spec.display is not None:  # best written first, then the smallest record id
+            dk = f"(((3 - d_{name})::UHUGEINT << {RECORD_BITS}) | record_id::UHUGEINT)"
             same = f"{spec.present} AND {h} = p.{name}__c"
             second += [
                 f"arg_min({name}, {dk}) FILTER ({same}) AS {name}__d",
@@ -139,6 +140,8 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
     first += customer360.aggregates(config)
     single += customer360.of_one_record(config)
     multi = plan.keyed("sv_base", RECORD_FIELDS, "members > 1")
+    # the winning key, and its value hash (its low bits)
+    winners = [f"{n}__w, ({n}__w & {VALUE_MASK})::UBIGINT AS {n}__c" for n in RECORD_FIELDS]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_first AS
         SELECT gk, any_value(golden_id) AS golden_id, {", ".join(first)}
@@ -148,7 +151,9 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         CREATE OR REPLACE TEMP TABLE sv_picks AS
         SELECT * FROM sv_first JOIN (
             SELECT b.gk, {", ".join(second)}
-            FROM {multi} b JOIN sv_first p USING (gk)
+            FROM {multi} b JOIN (
+                SELECT gk, {", ".join(winners)} FROM sv_first
+            ) p USING (gk)
             GROUP BY b.gk
         ) USING (gk)
         UNION ALL BY NAME
@@ -165,7 +170,7 @@ def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_phone_first AS
         SELECT gk, min(k_phone) AS phone__w, arg_min(phone, k_phone) AS phone,
-               count(*) AS phone__n
+               (min(k_phone) & {RECORD_MASK})::BIGINT AS phone__rid, count(*) AS phone__n
         FROM {plan.keyed("sv_phone", ("phone",), spec.present)}
         GROUP BY gk
     """)
@@ -199,7 +204,7 @@ def _winner_sql(plan: _Plan, name: str) -> tuple[str, str, str | None]:
         runner_up=f"{name}__r",
         candidates=f"{name}__n",
     )
-    win = f"({name}__w & {RECORD_MASK})::BIGINT"
+    win = f"{name}__rid"
     if name not in NAME_FIELDS:
         return win, rule, None
     disp = f"({name}__dk & {RECORD_MASK})::BIGINT"

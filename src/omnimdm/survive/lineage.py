@@ -18,7 +18,7 @@ one ``address`` row (value ``street, postcode city, region, country``) covers
 consent flag (the deciding event's record, ``event_at`` and policy case). ``rule`` is
 ``only_candidate``, ``agreed`` (every candidate had the winner's value), the first rule
 of the chain on which the winner beat the best candidate with another value, or
-``record_id`` (the whole chain tied); ``+display_form`` when a name's written form came
+``tie`` (the whole chain tied); ``+display_form`` when a name's written form came
 from another member with the same name. Aggregates (``full_name``, channels, first/last
 seen, spend, orders) are made from every member and have no lineage row: the crosswalk
 lists the members.

@@ -3,9 +3,12 @@
 A golden field takes the value of the member record (for ``phone``: the member number)
 that ranks first under the field's rule chain. Every rule is a *badness* (a small
 non-negative integer, lower is better); a chain packs its badnesses, most important first,
-into one ``UHUGEINT`` whose lowest 63 bits are the candidate's ``record_id``, so a plain
-``min()`` finds the winner, the winner's record id is the key's low bits, and ties end on
-the record id (a fixed hash of SOURCE:SOURCE_RECORD_ID: never on row order).
+into one ``UHUGEINT``, so a plain ``min()`` finds the winner. The lowest 64 bits hold a
+hash of the candidate's value as compared (names accent- and case-blind), so the winning
+key also names the winning value, and a full tie between different values ends on that
+fixed hash; among members with the winning value, the smallest record id is the one
+lineage names. Phones end on the number's position in the record and the record id.
+Nothing depends on row order.
 
 =================  ==================================================================
 rule               prefers
@@ -26,8 +29,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-#: the final tie-break: the record id (63 bits); phones put the number's position in the
-#: record's list (8 bits) above it, so two numbers of one record never tie
+#: the final tie-break of record fields: a 64-bit hash of the value as compared (``h_*``);
+#: of phones: the number's position in the record's list (8 bits), then the record id
+VALUE_BITS = 64
+VALUE_MASK = (1 << VALUE_BITS) - 1
 RECORD_BITS = 63
 POSITION_BITS = 8
 RECORD_MASK = (1 << RECORD_BITS) - 1
@@ -47,7 +52,7 @@ MULTI_VALUED = ("email", "phone")
 #: what the lineage ``rule`` column says when no rule of the chain told the candidates apart
 ONLY_CANDIDATE = "only_candidate"  # one member has a value
 AGREED = "agreed"  # several members have one and the same value
-RECORD_KEY = "record_id"  # the whole chain tied between different values
+TIE = "tie"  # the whole chain tied between different values: the fixed tie-break decided
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,7 @@ def rule_bits(rule: str, spec: FieldSpec) -> int:
 
 
 def tiebreak_bits(spec: FieldSpec) -> int:
-    return RECORD_BITS + (POSITION_BITS if spec.candidates == "phone" else 0)
+    return RECORD_BITS + POSITION_BITS if spec.candidates == "phone" else VALUE_BITS
 
 
 def badness_sql(rule: str, spec: FieldSpec) -> str:
@@ -214,10 +219,11 @@ def badness_sql(rule: str, spec: FieldSpec) -> str:
 
 def packed_key_sql(chain: list[str], spec: FieldSpec) -> str:
     """One UHUGEINT per candidate: the chain's badnesses, most important first, then the
-    tie-break (phone position, record id) in the lowest bits. ``min()`` is the winner."""
-    tiebreak = "record_id::UHUGEINT"
+    tie-break in the lowest bits (the value hash ``h_<field>``; for phones the position and
+    the record id). ``min()`` is the winner."""
+    tiebreak = f"h_{spec.name}::UHUGEINT"
     if spec.candidates == "phone":
-        tiebreak = f"(least(pos, 255)::UHUGEINT << {RECORD_BITS}) | {tiebreak}"
+        tiebreak = f"(least(pos, 255)::UHUGEINT << {RECORD_BITS}) | record_id::UHUGEINT"
     expr = f"({tiebreak})"
     shift = tiebreak_bits(spec)
     for rule in reversed(chain):
@@ -237,8 +243,8 @@ def deciding_rule_sql(
 ) -> str:
     """SQL naming what decided a field: ``only_candidate`` (one member has a value),
     ``agreed`` (every candidate has the winner's value), else the first rule of the chain
-    on which the winner and the best candidate with a *different* value differ
-    (``record_id`` when the whole chain tied)."""
+    on which the winner and the best candidate with a *different* value differ (``tie``
+    when the whole chain tied)."""
     whens = [
         f"WHEN coalesce({candidates}, 1) < 2 THEN '{ONLY_CANDIDATE}'",
         f"WHEN {runner_up} IS NULL THEN '{AGREED}'",
@@ -250,4 +256,4 @@ def deciding_rule_sql(
             continue
         shift -= bits
         whens.append(f"WHEN ({winner} >> {shift}) <> ({runner_up} >> {shift}) THEN '{rule}'")
-    return "CASE " + " ".join(whens) + f" ELSE '{RECORD_KEY}' END"
+    return "CASE " + " ".join(whens) + f" ELSE '{TIE}' END"
