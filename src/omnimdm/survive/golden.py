@@ -110,18 +110,22 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
     tells which rule decided) and each name part's best display form among the members
     whose name matches the winner's (``García`` over ``Garcia``). Clusters of one record
     (about half of them) skip both: their golden values are the record's own."""
-    first, second, single = [], [], []
+    first, second, single, flags = [], [], [], []
     for name in RECORD_FIELDS:
         spec, k, h = FIELD_SPECS[name], f"k_{name}", f"h_{name}"
-        won = f"{k} = p.{name}__w"
         first.append(f"min({k}) FILTER ({spec.present}) AS {name}__w")
-        second += [
-            f"count(*) FILTER ({spec.present}) AS {name}__n",
-            f"min(record_id) FILTER ({won}) AS {name}__rid",
-            f"min({k}) FILTER ({spec.present} AND {h} <> p.{name}__c) AS {name}__r",
+        # per row, once: has the winning key / has another value than the winner
+        flags += [
+            f"{k} = p.{name}__w AS won_{name}",
+            f"{spec.present} AND {h} <> p.{name}__c AS other_{name}",
         ]
         second += [
-            f"arg_min_null({expr}, record_id) FILTER ({won}) AS {col}"
+            f"count(*) FILTER ({spec.present}) AS {name}__n",
+            f"min(record_id) FILTER (won_{name}) AS {name}__rid",
+            f"min({k}) FILTER (other_{name}) AS {name}__r",
+        ]
+        second += [
+            f"arg_min_null({expr}, record_id) FILTER (won_{name}) AS {col}"
             for col, expr in spec.columns.items()
         ]
         # a lone record needs no key: it wins every field it has
@@ -132,10 +136,10 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
         ]
         if spec.display is not None:  # best written first, then the smallest record id
             dk = f"(((3 - d_{name})::UHUGEINT << {RECORD_BITS}) | record_id::UHUGEINT)"
-            same = f"{spec.present} AND {h} = p.{name}__c"
+            flags.append(f"{spec.present} AND {h} = p.{name}__c AS same_{name}")
             second += [
-                f"arg_min({name}, {dk}) FILTER ({same}) AS {name}__d",
-                f"min({dk}) FILTER ({same}) AS {name}__dk",
+                f"arg_min({name}, {dk}) FILTER (same_{name}) AS {name}__d",
+                f"min({dk}) FILTER (same_{name}) AS {name}__dk",
             ]
     first += customer360.aggregates(config)
     single += customer360.of_one_record(config)
@@ -150,11 +154,11 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE sv_picks AS
         SELECT * FROM sv_first JOIN (
-            SELECT b.gk, {", ".join(second)}
-            FROM {multi} b JOIN (
-                SELECT gk, {", ".join(winners)} FROM sv_first
-            ) p USING (gk)
-            GROUP BY b.gk
+            SELECT gk, {", ".join(second)} FROM (
+                SELECT b.*, {", ".join(flags)}
+                FROM {multi} b JOIN (SELECT gk, {", ".join(winners)} FROM sv_first) p USING (gk)
+            )
+            GROUP BY gk
         ) USING (gk)
         UNION ALL BY NAME
         SELECT gk, golden_id, {", ".join(single)}
