@@ -120,22 +120,26 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
             f"{spec.present} AND {h} <> p.{name}__c AS other_{name}",
         ]
         second += [
-            f"count(*) FILTER ({spec.present}) AS {name}__n",
+            f"count({spec.present_value}) AS {name}__n",
             f"min(record_id) FILTER (won_{name}) AS {name}__rid",
             f"min({k}) FILTER (other_{name}) AS {name}__r",
         ]
-        second += [
-            f"arg_min_null({expr}, record_id) FILTER (won_{name}) AS {col}"
-            for col, expr in spec.columns.items()
-        ]
+        if spec.display is None:  # (a name's value is its display form, below)
+            second += [
+                f"arg_min_null({expr}, record_id) FILTER (won_{name}) AS {col}"
+                for col, expr in spec.columns.items()
+            ]
         # a lone record needs no key: it wins every field it has
         single += [f"CASE WHEN {spec.present} THEN record_id END AS {name}__rid"]
         single += [
             f"CASE WHEN {spec.present} THEN {expr} END AS {col}"
             for col, expr in spec.columns.items()
         ]
-        if spec.display is not None:  # best written first, then the smallest record id
-            dk = f"(((3 - d_{name})::UHUGEINT << {RECORD_BITS}) | record_id::UHUGEINT)"
+        if spec.display is not None:  # best written; then a winner; then the smallest id
+            dk = (
+                f"(((3 - d_{name})::UHUGEINT << {RECORD_BITS + 1}) "
+                f"| ((NOT won_{name})::UHUGEINT << {RECORD_BITS}) | record_id::UHUGEINT)"
+            )
             flags.append(f"{spec.present} AND {h} = p.{name}__c AS same_{name}")
             second += [
                 f"arg_min({name}, {dk}) FILTER (same_{name}) AS {name}__d",
@@ -216,7 +220,7 @@ def _winner_sql(plan: _Plan, name: str) -> tuple[str, str, str | None]:
     return (
         f"CASE WHEN {moved} THEN {disp} ELSE {win} END",
         f"CASE WHEN {moved} THEN ({rule}) || '+display_form' ELSE {rule} END",
-        f"CASE WHEN {moved} THEN {name}__d ELSE p.{name} END",
+        f"coalesce({name}__d, p.{name})",
     )
 
 

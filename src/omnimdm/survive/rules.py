@@ -83,6 +83,13 @@ class FieldSpec:
         return self.lineage_value or f"{next(iter(self.columns))}::VARCHAR"
 
     @property
+    def present_value(self) -> str:
+        """An expression that is NULL exactly when the row is no candidate (for count)."""
+        if len(self.columns) == 1:
+            return next(iter(self.columns.values()))
+        return f"CASE WHEN {self.present} THEN 1 END"
+
+    @property
     def text(self) -> str:
         """The main value as text (for ``longest``)."""
         return next(iter(self.columns.values()))
