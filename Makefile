@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format lock bench-demo bench-ingest bench-quality bench-scale clean
+.PHONY: demo test test-fast lint format lock bench-demo bench-ingest bench-quality bench-scale bench-survive clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench-quality: $(STAMP)
 ## bench-scale: stage times, pairs and peak RSS at 100k and 1M (saved model and training)
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py --records 100000 1000000
+
+## bench-survive: golden ids + survivorship alone on 1M published records (store built once)
+bench-survive: $(STAMP)
+	$(BIN)/python benchmarks/survive.py --records 1000000
 
 clean:
 	rm -rf omnimdm_demo benchmarks/data .pytest_cache .mypy_cache .ruff_cache

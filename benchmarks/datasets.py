@@ -36,14 +36,14 @@ def synthetic_dataset(
     return folder, recipe
 
 
-def measure_in_subprocess(script: str, folder: Path) -> dict[str, Any]:
-    """Run ``script --child folder`` in a fresh interpreter (so peak RSS is that run's
-    alone) and return the JSON it prints last."""
+def measure_in_subprocess(script: str, folder: Path, *options: str) -> dict[str, Any]:
+    """Run ``script --child folder [options]`` in a fresh interpreter (so peak RSS is that
+    run's alone) and return the JSON it prints last."""
     import subprocess
     import sys
 
     proc = subprocess.run(
-        [sys.executable, script, "--child", str(folder)],
+        [sys.executable, script, "--child", str(folder), *options],
         capture_output=True,
         text=True,
         check=True,

@@ -80,3 +80,61 @@ def test_cli_missing_config_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["-c", str(tmp_path / "none.yaml"), "run"])
     assert result.exit_code == 1
     assert "not found" in result.output and "--config" in result.output
+
+
+def test_survivorship_rule_chains_are_checked(tmp_path: Path) -> None:
+    data = yaml.safe_load((REPO / "configs" / "omnimdm.yaml").read_text(encoding="utf-8"))
+    data["survivorship"] = {
+        "default_rule": "collect",
+        "fields": {
+            "emial": ["most_recent"],
+            "given_name": ["collect", "most_recent"],
+            "phone": ["valid_first", "collect"],
+            "email": [],
+            "address": ["most_recent", "most_recent"],
+            "company": ["newest"],
+        },
+        "strong_match_probability": 1.5,
+        "currency_rates": {"base": "EUR", "rates": {"usd": 0.9, "MXN": -1}},
+    }
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    assert "survivorship.default_rule" in text
+    assert "survivorship.fields.company.0" in text
+    assert "survivorship.strong_match_probability" in text
+    assert "survivorship.currency_rates.rates" in text
+
+
+def test_survivorship_semantic_problems_are_collected(tmp_path: Path) -> None:
+    data = yaml.safe_load((REPO / "configs" / "omnimdm.yaml").read_text(encoding="utf-8"))
+    data["survivorship"] = {
+        "fields": {
+            "emial": ["most_recent"],
+            "given_name": ["collect", "most_recent"],
+            "phone": ["valid_first", "collect"],
+            "email": [],
+            "address": ["most_recent", "most_recent"],
+        }
+    }
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    assert "survivorship.fields.emial: unknown field" in text
+    assert "survivorship.fields.given_name: 'collect' only applies to email and phone" in text
+    assert "survivorship.fields.phone: 'collect' must come first" in text
+    assert "survivorship.fields.email: give at least one rule" in text
+    assert "survivorship.fields.address: a rule is listed twice" in text
+
+
+@pytest.mark.parametrize("rule", ["most_recent", "source_priority"])
+def test_configs_with_only_a_default_rule_still_load(tmp_path: Path, rule: str) -> None:
+    path = tmp_path / "old.yaml"
+    data = yaml.safe_load((REPO / "tests" / "fixtures" / "mini_config.yaml").read_text())
+    data["survivorship"] = {"default_rule": rule}
+    path.write_text(yaml.safe_dump(data))
+    assert load_config(path).survivorship.default_rule == rule

@@ -5,6 +5,8 @@ Public API::
     import omnimdm
     config = omnimdm.load_config("configs/omnimdm.yaml")
     result = omnimdm.run(config)          # RunResult: run id, counts per stage, timings
+    omnimdm.lookup("crm", "0035g00000AbCdEAAV", store=config)   # its golden record
+    omnimdm.changes(since_run=result.run_id - 1, store=config)   # Arrow table
 """
 
 from omnimdm.config import Config, load_config
@@ -18,6 +20,7 @@ from omnimdm.errors import (
 )
 from omnimdm.evaluate import Metrics
 from omnimdm.pipeline import STAGES, RunResult, TrainResult, run, train
+from omnimdm.read import changes, events, golden, lookup, published_run
 from omnimdm.store import Store, record_id
 
 __version__ = "0.1.0"
@@ -36,7 +39,12 @@ __all__ = [
     "StoreError",
     "TrainResult",
     "__version__",
+    "changes",
+    "events",
+    "golden",
     "load_config",
+    "lookup",
+    "published_run",
     "record_id",
     "run",
     "train",

@@ -20,7 +20,20 @@ from omnimdm.errors import ConfigError
 SourceKind = Literal["crm", "ecommerce", "pos", "callcenter", "other"]
 SourceFormat = Literal["csv", "json", "jsonl", "parquet"]
 SourceMode = Literal["snapshot", "delta"]
-SurvivorshipRule = Literal["most_recent", "source_priority"]
+#: survivorship rules (see :mod:`omnimdm.survive.rules`); ``collect`` only heads a chain
+SurvivorshipRule = Literal[
+    "source_priority",
+    "most_recent",
+    "most_frequent",
+    "most_complete",
+    "longest",
+    "valid_first",
+    "collect",
+]
+#: rules that rank one candidate value against another (every rule but ``collect``)
+RankingRule = Literal[
+    "source_priority", "most_recent", "most_frequent", "most_complete", "longest", "valid_first"
+]
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 DEFAULT_CONFIG_PATH = Path("configs/omnimdm.yaml")
@@ -179,10 +192,52 @@ class ReviewConfig(_Model):
     )
 
 
-class SurvivorshipConfig(_Model):
-    """Golden-record rules."""
+class CurrencyRatesConfig(_Model):
+    """A rate table for a cross-currency spend total (without one, spend stays per currency)."""
 
-    default_rule: SurvivorshipRule = Field("most_recent", description="rule for every field")
+    base: str = Field(pattern=r"^[A-Z]{3}$", description="ISO-4217 currency of the total")
+    rates: dict[str, float] = Field(
+        description="ISO-4217 currency -> units of `base` per unit (the base itself is 1)"
+    )
+
+    @field_validator("rates")
+    @classmethod
+    def _valid_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for code, rate in value.items():
+            if not re.match(r"^[A-Z]{3}$", code):
+                raise ValueError(f"{code!r} is not an ISO-4217 code (three capital letters)")
+            if not rate > 0:
+                raise ValueError(f"rate of {code} must be positive (got {rate})")
+        return value
+
+
+class SurvivorshipConfig(_Model):
+    """Golden-record rules: a chain of rules per field, consent, currencies."""
+
+    default_rule: RankingRule = Field(
+        "most_recent",
+        description="rule for every field without its own chain in `fields` (a full tie "
+        "between different values ends on a fixed hash of the value)",
+    )
+    fields: dict[str, list[SurvivorshipRule]] = Field(
+        default_factory=dict,
+        description="golden field -> rule chain, tried in order as tie-breakers and always "
+        "ended by a fixed tie-break (never row order); fields: given_name, surname1, "
+        "surname2, email, phone, birth_date, address (street, number, postcode, city, region "
+        "and country from one record), national_id, loyalty_id, company. `collect` (email, "
+        "phone only, first in the chain) keeps every distinct value; the rest of the chain "
+        "picks the primary",
+    )
+    strong_match_probability: float = Field(
+        0.99,
+        gt=0,
+        le=1,
+        description="an opt-in counts only from a record whose best edge to another member "
+        "of its cluster reaches this probability (or that is alone in its cluster)",
+    )
+    currency_rates: CurrencyRatesConfig | None = Field(
+        None, description="rate table for a spend total across currencies; none: no total"
+    )
 
 
 class StoreConfig(_Model):
@@ -231,10 +286,33 @@ def _format_validation_error(err: ValidationError) -> list[str]:
     return problems
 
 
+def _survivorship_problems(config: Config) -> list[str]:
+    from omnimdm.survive.rules import FIELD_SPECS, MULTI_VALUED
+
+    problems = []
+    for name, chain in config.survivorship.fields.items():
+        where = f"survivorship.fields.{name}"
+        if name not in FIELD_SPECS:
+            problems.append(f"{where}: unknown field; known: {', '.join(FIELD_SPECS)}")
+            continue
+        if not chain:
+            problems.append(f"{where}: give at least one rule")
+        if len(set(chain)) != len(chain):
+            problems.append(f"{where}: a rule is listed twice")
+        if "collect" in chain and name not in MULTI_VALUED:
+            problems.append(
+                f"{where}: 'collect' only applies to {' and '.join(MULTI_VALUED)} "
+                "(fields with several values per person)"
+            )
+        elif "collect" in chain and chain[0] != "collect":
+            problems.append(f"{where}: 'collect' must come first (the rest picks the primary)")
+    return problems
+
+
 def _semantic_problems(config: Config) -> list[str]:
     from omnimdm.adapters.presets import INPUT_FIELDS, PRESETS
 
-    problems: list[str] = []
+    problems: list[str] = _survivorship_problems(config)
     threshold = config.matching.threshold_match_probability
     # checked only when set explicitly: lowering the threshold alone just empties the band
     explicit = config.review.model_fields_set

@@ -20,7 +20,7 @@ import duckdb
 
 from omnimdm.adapters.ingest import create_ingest_tables, finish_records, ingest_source
 from omnimdm.cluster.constrained import apply_constraints
-from omnimdm.cluster.golden_ids import assign_golden_ids
+from omnimdm.cluster.golden_ids import PreviousIds, assign_golden_ids
 from omnimdm.config import Config
 from omnimdm.errors import OmnimdmError, StageError
 from omnimdm.match.model import run_match
@@ -29,6 +29,7 @@ from omnimdm.review.decisions import load_decisions, steward_links, with_status
 from omnimdm.review.queue import build_queue
 from omnimdm.store import Store
 from omnimdm.survive.golden import survive
+from omnimdm.survive.lineage import lineage_view_sql
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,31 @@ PUBLISHED_TABLES = (
     "match_pairs",
     "clusters",
     "golden_customers",
-    "golden_lineage",
-    "crosswalk",
+    "golden_winners",
+    "golden_collected",
+    "golden_consent",
+    "golden_ids",
+    "golden_id_sequence",
     "review_queue",
 )
 #: a run that finds the store held (a steward's decision, explain or report: well under a
 #: second each) waits this long for it before failing
 LOCK_WAIT_S = 5.0
+#: logs a run appends to (staging rows inserted into the published table at publish)
+APPENDED_TABLES = ("golden_events",)
+#: views over the published tables (created with them, and in the snapshot, in order)
+PUBLISHED_VIEWS = {
+    # record -> golden id with each record's best edge to another member: the clusters
+    "crosswalk": "SELECT golden_id, source, source_record_id, record_id, "
+    "cluster_match_probability FROM clusters",
+    "golden_lineage": lineage_view_sql(
+        golden="golden_customers",
+        winners="golden_winners",
+        collected="golden_collected",
+        consent="golden_consent",
+        crosswalk="crosswalk",
+    ),
+}
 
 ProgressHook = Callable[[str, str], None]
 
@@ -72,6 +91,16 @@ class RunContext:
 
     def has_published(self, table: str) -> bool:
         return table in self.store.tables(self.con, prefix=table)
+
+    def published(self, table: str, *, with_column: str | None = None) -> str | None:
+        """``table`` if it is published (and has ``with_column``), else None."""
+        if not self.has_published(table):
+            return None
+        if with_column is not None:
+            cols = [r[0] for r in self.con.sql(f"DESCRIBE {table}").fetchall()]
+            if with_column not in cols:
+                return None
+        return table
 
 
 @dataclass(frozen=True)
@@ -178,12 +207,24 @@ def stage_cluster(ctx: RunContext) -> None:
         steward=steward,
     )
     ctx.con.execute(f"DROP TABLE {ctx.stg('splink_clusters')}")
-    clusters = assign_golden_ids(
+    t = time.perf_counter()
+    ids = assign_golden_ids(
         ctx.con,
+        run_id=ctx.run_id,
         clusters=ctx.stg("constrained_clusters"),
         norm=ctx.stg("norm_customers"),
+        previous=PreviousIds(
+            members=ctx.published("clusters"),
+            registry=ctx.published("golden_ids"),
+            sequence=ctx.published("golden_id_sequence"),
+        ),
         out=ctx.stg("clusters"),
+        registry_out=ctx.stg("golden_ids"),
+        sequence_out=ctx.stg("golden_id_sequence"),
+        events_out=ctx.stg("golden_events"),
+        pairs=ctx.stg("match_pairs"),
     )
+    ctx.timings["cluster.golden_ids"] = round(time.perf_counter() - t, 3)
     ctx.con.execute(f"DROP TABLE {ctx.stg('constrained_clusters')}")
     sizes = ctx.con.sql(
         f"SELECT n, count(*) FROM (SELECT count(*) AS n FROM {ctx.stg('clusters')} "
@@ -192,7 +233,7 @@ def stage_cluster(ctx: RunContext) -> None:
     ctx.counts["cluster"] = {
         **constraints,
         **decision_counts,
-        "clusters": clusters,
+        **ids,
         "size_distribution": {str(n): int(c) for n, c in sizes},
     }
 
@@ -201,12 +242,16 @@ def stage_survive(ctx: RunContext) -> None:
     ctx.counts["survive"] = survive(
         ctx.con,
         ctx.config,
+        run_id=ctx.run_id,
         norm=ctx.stg("norm_customers"),
         members=ctx.stg("clusters"),
-        pairs=ctx.stg("match_pairs"),
+        ids=ctx.stg("golden_ids"),
+        previous_golden=ctx.published("golden_customers", with_column="content_hash"),
         golden_out=ctx.stg("golden_customers"),
-        lineage_out=ctx.stg("golden_lineage"),
-        crosswalk_out=ctx.stg("crosswalk"),
+        winners_out=ctx.stg("golden_winners"),
+        collected_out=ctx.stg("golden_collected"),
+        consent_out=ctx.stg("golden_consent"),
+        timings=ctx.timings,
     )
 
 
@@ -312,6 +357,8 @@ def run(
                 PUBLISHED_TABLES,
                 counts=ctx.counts,
                 timings=ctx.timings,
+                append=APPENDED_TABLES,
+                views=PUBLISHED_VIEWS,
                 before_commit=lambda: _save_model_sql(ctx),
             )
             ctx.timings["publish"] = round(time.perf_counter() - t, 3)

@@ -36,8 +36,11 @@ log = logging.getLogger(__name__)
 #: tables copied into the read-only snapshot at publish time
 SNAPSHOT_TABLES = (
     "golden_customers",
-    "crosswalk",
-    "golden_lineage",
+    "golden_winners",
+    "golden_collected",
+    "golden_consent",
+    "golden_events",
+    "golden_ids",
     "clusters",
     "runs",
     "quality_profile",
@@ -54,6 +57,20 @@ MIGRATIONS: dict[int, Sequence[str]] = {
         """CREATE TABLE IF NOT EXISTS models (
             run_id INTEGER PRIMARY KEY, created_at TIMESTAMP, fingerprint VARCHAR,
             model_json JSON)""",
+    ),
+    # stable golden ids: the registry of every id ever issued, the sequence's high-water
+    # mark and the event log; a run writes staging copies that publish swaps in (events
+    # are appended) in the same transaction as everything else
+    2: (
+        """CREATE TABLE IF NOT EXISTS golden_events (
+            run_id INTEGER NOT NULL, event VARCHAR NOT NULL, golden_id VARCHAR NOT NULL,
+            related_golden_id VARCHAR, source VARCHAR, source_record_id VARCHAR,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS golden_ids (
+            golden_id VARCHAR NOT NULL, seq BIGINT, created_run INTEGER,
+            retired_run INTEGER, successor VARCHAR)""",
+        """CREATE TABLE IF NOT EXISTS golden_id_sequence (
+            last_value BIGINT NOT NULL, run_id INTEGER)""",
     ),
     # 3: steward review (issue 6). Decisions are written directly, one short transaction
     # each; the queue is rebuilt by every run and published with it.
@@ -299,14 +316,27 @@ class Store:
         *,
         counts: dict[str, Any],
         timings: dict[str, float],
+        append: Sequence[str] = (),
+        views: dict[str, str] | None = None,
         before_commit: Callable[[], None] | None = None,
     ) -> None:
-        """Swap the run's staging tables in as the published tables, in one transaction."""
+        """Swap the run's staging tables in as the published tables and append the rows of
+        the ``append`` staging tables to their published logs, in one transaction;
+        ``views`` (name -> query over published names) are (re)created with them and in
+        the snapshot."""
+        views = views or {}
         con.execute("BEGIN TRANSACTION")
         try:
             for table in tables:
                 con.execute(f"DROP TABLE IF EXISTS {safe_table_name(table)}")
                 con.execute(f"ALTER TABLE {self.staging(run_id, table)} RENAME TO {table}")
+            for table in append:
+                staged = self.staging(run_id, table)
+                con.execute(f"INSERT INTO {safe_table_name(table)} BY NAME SELECT * FROM {staged}")
+                con.execute(f"DROP TABLE {staged}")
+            for name, query in views.items():
+                self._drop_object(con, name)
+                con.execute(f"CREATE VIEW {safe_table_name(name)} AS {query}")
             con.execute(
                 "UPDATE runs SET status = 'published', ended_at = now(), counts = ?, "
                 "timings = ? WHERE run_id = ?",
@@ -319,7 +349,20 @@ class Store:
             con.execute("ROLLBACK")
             raise
         con.execute("CHECKPOINT")
-        self.write_snapshot(con)
+        self.write_snapshot(con, views)
+
+    @staticmethod
+    def _drop_object(con: duckdb.DuckDBPyConnection, name: str) -> None:
+        """Drop the table or view ``name`` in the current database, if there is one."""
+        kinds = con.sql(
+            "SELECT 'TABLE' FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = $n UNION ALL SELECT 'VIEW' "
+            "FROM duckdb_views() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND view_name = $n",
+            params={"n": name},
+        ).fetchall()
+        for (kind,) in kinds:
+            con.execute(f"DROP {kind} {safe_table_name(name)}")
 
     def fail_run(self, con: duckdb.DuckDBPyConnection, run_id: int, error: str) -> None:
         """Mark the run failed and drop its staging tables."""
@@ -339,16 +382,26 @@ class Store:
         for name in self.tables(con, prefix=f"stg_r{run_id}_"):
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
 
-    def write_snapshot(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Copy the published outputs to a fresh file and swap it in by atomic rename."""
+    def write_snapshot(
+        self, con: duckdb.DuckDBPyConnection, views: dict[str, str] | None = None
+    ) -> None:
+        """Copy the published outputs to a fresh file and swap it in by atomic rename;
+        ``views`` are created in it over its own tables."""
         tmp = self.snapshot_path.with_name(f"{self.snapshot_path.name}.tmp-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         present = set(self.tables(con))
+        main = con.sql("SELECT current_database()").fetchall()[0][0]
         con.execute("ATTACH ? AS snap", [str(tmp)])
         try:
             for table in SNAPSHOT_TABLES:
                 if table in present:
                     con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
+            con.execute("USE snap")
+            try:
+                for name, query in (views or {}).items():
+                    con.execute(f"CREATE VIEW {safe_table_name(name)} AS {query}")
+            finally:
+                con.execute(f"USE {quote_ident(main)}")
         finally:
             con.execute("DETACH snap")
         with open(tmp, "rb") as fh:

@@ -135,20 +135,54 @@ def evaluate_cmd(state: AppState, truth_path: Path, as_json: bool) -> None:
 
 
 @cli.command("export")
-@click.option("--what", type=click.Choice(["golden", "crosswalk", "lineage"]), required=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+    "--what",
+    type=click.Choice(["golden", "crosswalk", "lineage", "events", "consent"]),
+    required=True,
+    help="golden records, crosswalk (record -> golden id), field lineage, golden-id events, "
+    "or consent per contact point.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet", "jsonl"]),
+    default="csv",
+    show_default=True,
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option(
+    "--since",
+    "since",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="RUN_ID",
+    help="Only golden records created, changed or retired after this run (and their rows, "
+    "or the later runs' events).",
+)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="CSV: write free-text cells as they are (no guard against spreadsheet formulas).",
+)
 @click.pass_obj
 @handle_errors
-def export_cmd(state: AppState, what: str, fmt: str, out: Path) -> None:
+def export_cmd(
+    state: AppState, what: str, fmt: str, out: Path, since: int | None, raw: bool
+) -> None:
     """Export published results from the read-only snapshot (works while a run is going)."""
     from omnimdm.exports import export
     from omnimdm.store import Store
 
-    rows = export(Store(state.store_path()), what, fmt, out)  # type: ignore[arg-type]
-    console.print(f"wrote {rows:,} {what} rows to {out}")
+    rows = export(
+        Store(state.store_path()),
+        what,  # type: ignore[arg-type]
+        fmt,  # type: ignore[arg-type]
+        out,
+        since=since,
+        raw=raw,
+    )
+    changed = f" changed after run {since}" if since is not None else ""
+    console.print(f"wrote {rows:,} {what} rows{changed} to {out}")
 
 
 @cli.command("demo")

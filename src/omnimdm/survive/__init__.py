@@ -1,1 +1,1 @@
-"""Survivorship: golden records, lineage and crosswalk."""
+"""Survivorship: golden records, lineage, consent and the customer 360."""

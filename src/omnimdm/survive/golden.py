@@ -1,113 +1,389 @@
 """Survivorship: one golden record per cluster, field by field, with lineage.
 
-Each field takes the value of the member record that ranks first under the configured rule
-(``most_recent``: latest ``source_updated_at``; ``source_priority``: highest source trust,
-then most recent); ties break on ``(source, source_record_id)`` so results are
-deterministic. Lineage names the record and rule behind every golden value.
+Set-based in DuckDB (no per-record Python). :mod:`omnimdm.survive.rules` packs each
+field's rule chain into one integer key, so a ``min()`` finds the winner. Clusters of two
+or more take two grouped passes over their members (winner keys; then the winners'
+values, the best candidate with another value, which tells which rule decided, and the
+display form of each name part); clusters of one record skip both. The member phone
+numbers get the same two passes; consent is decided per contact point
+(:mod:`omnimdm.survive.consent`); the customer-360 aggregates
+(:mod:`omnimdm.survive.customer360`) ride along in the first pass; lineage is stored per
+golden record and read through a view (:mod:`omnimdm.survive.lineage`).
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+
 import duckdb
 
 from omnimdm.config import Config
+from omnimdm.survive import customer360
+from omnimdm.survive.candidates import build_candidates, drop_candidates
+from omnimdm.survive.consent import decide_consent
+from omnimdm.survive.lineage import build_collected
+from omnimdm.survive.rules import (
+    FIELD_SPECS,
+    RECORD_BITS,
+    RECORD_MASK,
+    VALUE_MASK,
+    chain_for,
+    collects,
+    deciding_rule_sql,
+    packed_key_sql,
+)
 
-#: golden field -> canonical column it survives from
-GOLDEN_FIELDS = {
-    "given_name": "given_name",
-    "surname1": "surname1",
-    "surname2": "surname2",
-    "full_name": "full_name",
-    "email": "email_norm",
-    "phone": "phones[1]",
-    "birth_date": "birth_date::VARCHAR",
-    "street": "street",
-    "postcode": "postcode",
-    "city": "city",
-    "region": "region",
-    "country": "country",
-    "national_id": "national_id",
-}
+log = logging.getLogger(__name__)
+
+#: record-level fields picked in the grouped pass over ``sv_base`` (phone has its own)
+RECORD_FIELDS = tuple(n for n, s in FIELD_SPECS.items() if s.candidates == "record")
+NAME_FIELDS = tuple(n for n, s in FIELD_SPECS.items() if s.display is not None)
+#: golden columns, in order (values of member records, then documented aggregates)
+GOLDEN_COLUMNS = (
+    "golden_id",
+    "given_name",
+    "surname1",
+    "surname2",
+    "full_name",
+    "email",
+    "emails",
+    "email_consent",
+    "phone",
+    "phones",
+    "sms_consent",
+    "birth_date",
+    "street",
+    "street_number",
+    "postcode",
+    "city",
+    "region",
+    "country",
+    "national_id",
+    "national_id_kind",
+    "loyalty_id",
+    "company",
+    "channels",
+    "sources",
+    "source_records",
+    "first_seen",
+    "last_seen",
+    "orders",
+    "spend",
+    "spend_total",
+    "spend_total_currency",
+)
 
 
-def _rank_key(config: Config) -> str:
-    recency = "coalesce(n.source_updated_at, TIMESTAMP '1900-01-01')"
-    if config.survivorship.default_rule == "source_priority":
-        trust = " ".join(f"WHEN '{s.name}' THEN {float(s.trust)}" for s in config.sources)
-        return f"(CASE n.source {trust} ELSE 0 END, {recency})"
-    return f"({recency},)"
+class _Plan:
+    """The configured chains, resolved once."""
+
+    def __init__(self, config: Config) -> None:
+        surv = config.survivorship
+        self.chains = {n: chain_for(n, surv.fields, surv.default_rule) for n in FIELD_SPECS}
+        self.collect = {n: collects(n, surv.fields) for n in FIELD_SPECS}
+        self.frequent = [n for n, c in self.chains.items() if "most_frequent" in c]
+
+    def key(self, name: str) -> str:
+        return packed_key_sql(self.chains[name], FIELD_SPECS[name])
+
+    def keyed(self, table: str, names: tuple[str, ...], where: str = "true") -> str:
+        """``table`` with its ``most_frequent`` counts joined and a key column per field."""
+        key_cols = "record_id, pos" if table == "sv_phone" else "record_id"
+        joins = " ".join(
+            f"LEFT JOIN sv_freq_{n} USING ({key_cols})"
+            for n in self.frequent
+            if n in names and (FIELD_SPECS[n].candidates == "phone") == (table == "sv_phone")
+        )
+        keys = ", ".join(f"{self.key(n)} AS k_{n}" for n in names)
+        return f"(SELECT *, {keys} FROM {table} {joins} WHERE {where})"
+
+
+def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -> None:
+    """``sv_picks``: per golden id, each record field's winner key, value, number of
+    candidates and runner-up, the customer-360 aggregates and the collected e-mails.
+
+    Clusters of two or more take two passes: the first finds each field's winner key (its
+    low bits hash the winning value), the second reads the winning record (the smallest
+    record id with that key) and its values, the best candidate with *another* value (it
+    tells which rule decided) and each name part's best display form among the members
+    whose name matches the winner's (``García`` over ``Garcia``). Clusters of one record
+    (about half of them) skip both: their golden values are the record's own."""
+    first, second, single, flags = [], [], [], []
+    for name in RECORD_FIELDS:
+        spec, k, h = FIELD_SPECS[name], f"k_{name}", f"h_{name}"
+        first.append(f"min({k}) FILTER ({spec.present}) AS {name}__w")
+        # per row, once: has the winning key / has another value than the winner
+        flags += [
+            f"{k} = p.{name}__w AS won_{name}",
+            f"{spec.present} AND {h} <> p.{name}__c AS other_{name}",
+        ]
+        second += [
+            f"count({spec.present_value}) AS {name}__n",
+            f"min(record_id) FILTER (won_{name}) AS {name}__rid",
+            f"min({k}) FILTER (other_{name}) AS {name}__r",
+        ]
+        if spec.display is None:  # (a name's value is its display form, below)
+            second += [
+                f"arg_min_null({expr}, record_id) FILTER (won_{name}) AS {col}"
+                for col, expr in spec.columns.items()
+            ]
+        # a lone record needs no key: it wins every field it has
+        single += [f"CASE WHEN {spec.present} THEN record_id END AS {name}__rid"]
+        single += [
+            f"CASE WHEN {spec.present} THEN {expr} END AS {col}"
+            for col, expr in spec.columns.items()
+        ]
+        if spec.display is not None:  # best written; then a winner; then the smallest id
+            dk = (
+                f"(((3 - d_{name})::UHUGEINT << {RECORD_BITS + 1}) "
+                f"| ((NOT won_{name})::UHUGEINT << {RECORD_BITS}) | record_id::UHUGEINT)"
+            )
+            flags.append(f"{spec.present} AND {h} = p.{name}__c AS same_{name}")
+            second += [
+                f"arg_min({name}, {dk}) FILTER (same_{name}) AS {name}__d",
+                f"min({dk}) FILTER (same_{name}) AS {name}__dk",
+            ]
+    first += customer360.aggregates(config)
+    single += customer360.of_one_record(config)
+    multi = plan.keyed("sv_base", RECORD_FIELDS, "members > 1")
+    # the winning key, and its value hash (its low bits)
+    winners = [f"{n}__w, ({n}__w & {VALUE_MASK})::UBIGINT AS {n}__c" for n in RECORD_FIELDS]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_first AS
+        SELECT gk, any_value(golden_id) AS golden_id, {", ".join(first)}
+        FROM {multi} GROUP BY gk
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_picks AS
+        SELECT * FROM sv_first JOIN (
+            SELECT gk, {", ".join(second)} FROM (
+                SELECT b.*, {", ".join(flags)}
+                FROM {multi} b JOIN (SELECT gk, {", ".join(winners)} FROM sv_first) p USING (gk)
+            )
+            GROUP BY gk
+        ) USING (gk)
+        UNION ALL BY NAME
+        SELECT gk, golden_id, {", ".join(single)}
+        FROM sv_base WHERE members = 1
+    """)
+    con.execute("DROP TABLE sv_first")
+
+
+def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
+    """``sv_phone_picks``: the primary phone (winner key, value, runner-up with another
+    number, candidates)."""
+    spec = FIELD_SPECS["phone"]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_phone_first AS
+        SELECT gk, min(k_phone) AS phone__w, arg_min(phone, k_phone) AS phone,
+               (min(k_phone) & {RECORD_MASK})::BIGINT AS phone__rid, count(*) AS phone__n
+        FROM {plan.keyed("sv_phone", ("phone",), spec.present)}
+        GROUP BY gk
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE sv_phone_picks AS
+        SELECT f.*, r.phone__r FROM sv_phone_first f LEFT JOIN (
+            SELECT gk, min(k_phone) FILTER (b.phone <> p.phone) AS phone__r
+            FROM {plan.keyed("sv_phone", ("phone",), "members > 1")} b
+            JOIN (SELECT gk, phone FROM sv_phone_first WHERE phone__n > 1) p USING (gk)
+            GROUP BY gk
+        ) r USING (gk)
+    """)
+    con.execute("DROP TABLE sv_phone_first")
+
+
+_CONSENT_JOINS = """
+    LEFT JOIN {consent} ce ON ce.golden_id = p.golden_id AND ce.channel = 'email'
+         AND ce.contact_point = p.email
+    LEFT JOIN {consent} cs ON cs.golden_id = p.golden_id AND cs.channel = 'sms'
+         AND cs.contact_point = ph.phone
+"""
+
+
+def _winner_sql(plan: _Plan, name: str) -> tuple[str, str, str | None]:
+    """SQL for field ``name``'s winning record id, deciding rule and (names) value: a name
+    part takes its best display form (rule suffixed ``+display_form``)."""
+    rule = deciding_rule_sql(
+        plan.chains[name],
+        FIELD_SPECS[name],
+        winner=f"{name}__w",
+        runner_up=f"{name}__r",
+        candidates=f"{name}__n",
+    )
+    win = f"{name}__rid"
+    if name not in NAME_FIELDS:
+        return win, rule, None
+    disp = f"({name}__dk & {RECORD_MASK})::BIGINT"
+    moved = f"({name}__dk IS NOT NULL AND {disp} <> {win})"
+    return (
+        f"CASE WHEN {moved} THEN {disp} ELSE {win} END",
+        f"CASE WHEN {moved} THEN ({rule}) || '+display_form' ELSE {rule} END",
+        f"coalesce({name}__d, p.{name})",
+    )
+
+
+def _write_golden(
+    con: duckdb.DuckDBPyConnection,
+    plan: _Plan,
+    config: Config,
+    *,
+    run_id: int,
+    ids: str,
+    previous: str | None,
+    consent: str,
+    collected: str,
+    out: str,
+) -> None:
+    """Write the golden table: values, customer 360, ``created_run``, ``updated_run`` (moves
+    only when the content or the members changed: ``content_hash``). Collected lists are
+    the primary, then the other values (``collected``) in order."""
+    names = {n: _winner_sql(plan, n)[2] for n in NAME_FIELDS}
+    spend, total, total_currency = customer360.spend_sql(config)
+
+    def collected_list(primary: str, name: str) -> str:
+        if not plan.collect[name]:
+            return "NULL::VARCHAR[]"
+        others = f"coalesce(c.{name}s, [])"
+        return f"CASE WHEN {primary} IS NOT NULL THEN list_prepend({primary}, {others}) END"
+
+    values = {
+        **{n: f"{sql} AS {n}" for n, sql in names.items()},
+        "full_name": "nullif(concat_ws(' ', {}, {}, {}), '') AS full_name".format(*names.values()),
+        "emails": collected_list("p.email", "email") + " AS emails",
+        "phone": "ph.phone",
+        "phones": collected_list("ph.phone", "phone") + " AS phones",
+        "email_consent": "ce.consent AS email_consent",
+        "sms_consent": "cs.consent AS sms_consent",
+        "channels": "k.channels",
+        "sources": "s.sources",
+        "spend": f"{spend} AS spend",
+        "spend_total": f"{total} AS spend_total",
+        "spend_total_currency": f"{total_currency} AS spend_total_currency",
+    }
+    select = ", ".join(values.get(c, f"p.{c}") for c in GOLDEN_COLUMNS)
+    content = ", ".join(c for c in GOLDEN_COLUMNS if c not in ("golden_id", "full_name"))
+    prev_join = (
+        f"LEFT JOIN (SELECT golden_id, content_hash AS prev_hash, updated_run AS prev_updated "
+        f"FROM {previous}) o USING (golden_id)"
+        if previous
+        else "LEFT JOIN (SELECT NULL::VARCHAR AS golden_id, NULL::UBIGINT AS prev_hash, "
+        "NULL::INTEGER AS prev_updated) o USING (golden_id)"
+    )
+    con.execute(
+        f"""
+        CREATE TABLE {out} AS
+        WITH {customer360.mask_lists_sql(config, "sv_picks")},
+        g AS (
+            SELECT {select}, p.member_sig
+            FROM sv_picks p LEFT JOIN sv_phone_picks ph USING (gk)
+            JOIN kinds k USING (kind_mask) JOIN srcs s USING (source_mask)
+            LEFT JOIN (
+                SELECT golden_id, list_sort(list(value) FILTER (field = 'emails')) AS emails,
+                       list_sort(list(value) FILTER (field = 'phones')) AS phones
+                FROM {collected} GROUP BY golden_id
+            ) c ON c.golden_id = p.golden_id
+            {_CONSENT_JOINS.format(consent=consent)}
+        ),
+        h AS (SELECT *, hash({content}, member_sig) AS content_hash FROM g)
+        SELECT {", ".join(f"h.{c}" for c in GOLDEN_COLUMNS)},
+               coalesce(i.created_run, $run) AS created_run,
+               CASE WHEN o.prev_hash = h.content_hash THEN o.prev_updated ELSE $run END
+                   AS updated_run,
+               h.content_hash
+        FROM h LEFT JOIN {ids} i USING (golden_id) {prev_join}
+    """,
+        {"run": run_id},
+    )
+
+
+def _write_winners(con: duckdb.DuckDBPyConnection, plan: _Plan, *, out: str) -> None:
+    """Write ``out``: per golden id, each field's winning record id (``<field>__rid``) and
+    the rule that decided (``<field>__rule``), for the lineage view."""
+    cols = []
+    for name in (*RECORD_FIELDS, "phone"):
+        rid, rule, _ = _winner_sql(plan, name)
+        cols += [f"{rid} AS {name}__rid", f"{rule} AS {name}__rule"]
+    con.execute(f"""
+        CREATE TABLE {out} AS
+        SELECT p.golden_id, {", ".join(cols)}
+        FROM sv_picks p LEFT JOIN sv_phone_picks USING (gk)
+    """)
 
 
 def survive(
     con: duckdb.DuckDBPyConnection,
     config: Config,
     *,
+    run_id: int,
     norm: str,
     members: str,
-    pairs: str,
+    ids: str,
+    previous_golden: str | None,
     golden_out: str,
-    lineage_out: str,
-    crosswalk_out: str,
+    winners_out: str,
+    collected_out: str,
+    consent_out: str,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
-    """Build golden records, lineage and the crosswalk for the run."""
-    rule = config.survivorship.default_rule
-    # the winner for a field: highest rank key, then smallest (source, source_record_id)
-    picks = ",\n".join(
-        f"arg_max(struct_pack(v := {expr}, s := n.source, i := n.source_record_id), "
-        f"({_rank_key(config)}, -rank_tiebreak)) FILTER ({expr} IS NOT NULL) AS {name}"
-        for name, expr in GOLDEN_FIELDS.items()
+    """Build golden records, their lineage (``winners_out``, ``collected_out``: see
+    :mod:`omnimdm.survive.lineage` for the view over them) and consent per contact
+    point.
+
+    ``members`` is the cluster stage's record -> golden id table (with each record's
+    ``cluster_match_probability``: it is the crosswalk), ``ids`` its golden id
+    registry (for ``created_run``); ``previous_golden`` the published golden table, if
+    any, so ``updated_run`` only moves when a golden record's content or members change.
+    """
+    plan = _Plan(config)
+    timings = timings if timings is not None else {}
+
+    def step(name: str, fn: Callable[[], object]) -> None:
+        started = time.perf_counter()
+        fn()
+        timings[f"survive.{name}"] = round(time.perf_counter() - started, 3)
+
+    step(
+        "candidates",
+        lambda: build_candidates(con, config, norm=norm, members=members, frequent=plan.frequent),
     )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE golden_picks AS
-        SELECT m.golden_id, {picks}
-        FROM {members} m
-        JOIN (SELECT *, dense_rank() OVER (ORDER BY source, source_record_id) AS rank_tiebreak
-              FROM {norm}) n USING (record_id)
-        GROUP BY m.golden_id
-    """)
-    values = ", ".join(f"{name}.v AS {name}" for name in GOLDEN_FIELDS)
-    con.execute(f"""
-        CREATE TABLE {golden_out} AS
-        SELECT p.golden_id, {values}, s.source_records, s.sources, s.first_seen, s.last_seen
-        FROM golden_picks p JOIN (
-            SELECT m.golden_id, count(*) AS source_records,
-                   list(DISTINCT n.source ORDER BY n.source) AS sources,
-                   min(n.source_updated_at) AS first_seen, max(n.source_updated_at) AS last_seen
-            FROM {members} m JOIN {norm} n USING (record_id) GROUP BY m.golden_id
-        ) s USING (golden_id)
-        ORDER BY golden_id
-    """)
-    unpivot = " UNION ALL ".join(
-        f"SELECT golden_id, '{name}' AS field, {name}.v::VARCHAR AS value, "
-        f"{name}.s AS source, {name}.i AS source_record_id FROM golden_picks "
-        f"WHERE {name} IS NOT NULL"
-        for name in GOLDEN_FIELDS
-    )
-    con.execute(
-        f"CREATE TABLE {lineage_out} AS SELECT *, $rule AS rule FROM ({unpivot}) "
-        "ORDER BY golden_id, field",
-        {"rule": rule},
-    )
-    con.execute(f"""
-        CREATE TABLE {crosswalk_out} AS
-        WITH edges AS (
-            SELECT record_id_l AS record_id, record_id_r AS other, match_probability
-            FROM {pairs}
-            UNION ALL SELECT record_id_r, record_id_l, match_probability FROM {pairs}
+    step("record_picks", lambda: _record_picks(con, plan, config))
+    step("phone_picks", lambda: _phone_picks(con, plan))
+    step("collected", lambda: build_collected(con, collect=plan.collect, out=collected_out))
+    strong = config.survivorship.strong_match_probability
+    step("consent", lambda: decide_consent(con, strong=strong, out=consent_out))
+    step(
+        "golden",
+        lambda: _write_golden(
+            con,
+            plan,
+            config,
+            run_id=run_id,
+            ids=ids,
+            previous=previous_golden,
+            consent=consent_out,
+            collected=collected_out,
+            out=golden_out,
         ),
-        member_edges AS (
-            SELECT e.record_id, max(e.match_probability) AS p
-            FROM edges e
-            JOIN {members} a ON a.record_id = e.record_id
-            JOIN {members} b ON b.record_id = e.other AND b.golden_id = a.golden_id
-            GROUP BY e.record_id
+    )
+    step("winners", lambda: _write_winners(con, plan, out=winners_out))
+    counts = {
+        name: int(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        for name, table in (
+            ("golden_records", golden_out),
+            ("crosswalk_rows", members),
+            ("consent_contact_points", consent_out),
+            ("collected_values", collected_out),
         )
-        SELECT m.golden_id, m.source, m.source_record_id, m.record_id,
-               me.p AS cluster_match_probability
-        FROM {members} m LEFT JOIN member_edges me USING (record_id)
-        ORDER BY m.golden_id, m.source, m.source_record_id
-    """)
-    con.execute("DROP TABLE golden_picks")
-    golden = int(con.sql(f"SELECT count(*) FROM {golden_out}").fetchall()[0][0])
-    crosswalk = int(con.sql(f"SELECT count(*) FROM {crosswalk_out}").fetchall()[0][0])
-    return {"golden_records": golden, "crosswalk_rows": crosswalk}
+    }
+    counts["changed_golden_records"] = int(
+        con.sql(
+            f"SELECT count(*) FROM {golden_out} WHERE updated_run = $r", params={"r": run_id}
+        ).fetchall()[0][0]
+    )
+    for table in ("sv_picks", "sv_phone_picks"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    drop_candidates(con)
+    log.info("survive: %d golden records", counts["golden_records"])
+    return counts
