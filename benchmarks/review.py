@@ -5,8 +5,10 @@
 Builds (or reuses) a synthetic dataset, runs the pipeline once into a fresh store, then
 measures in this process: the interactive session's start (first page), the time from a
 key (`y`, which writes a decision in its own short session) to the next pair being ready,
-`explain GOLDEN_ID` (the largest cluster) and `explain-pair` (queued pairs and pairs never
-blocked together). CLI wall times add about 0.7 s of interpreter start and imports.
+with a steward's reading time between keys (``--think-ms``, not counted; the next page
+loads in the background meanwhile), `explain GOLDEN_ID` (the largest cluster) and
+`explain-pair` (queued pairs and pairs never blocked together). CLI wall times add
+about 0.7 s of interpreter start and imports.
 Writes ``benchmarks/results/review.json``.
 """
 
@@ -43,7 +45,7 @@ def _ms(seconds: list[float]) -> dict[str, float]:
     }
 
 
-def measure(records: int, keys: int) -> dict[str, Any]:
+def measure(records: int, keys: int, think_s: float = 0.5) -> dict[str, Any]:
     data, recipe = synthetic_dataset(records)
     with tempfile.TemporaryDirectory(prefix="omnimdm-review-") as tmp:
         config = (
@@ -61,6 +63,7 @@ def measure(records: int, keys: int) -> dict[str, Any]:
         start_s = time.perf_counter() - t
         per_key = []
         for _ in range(keys):
+            time.sleep(think_s)  # a steward reads the pair (the next page loads meanwhile)
             t = time.perf_counter()
             screen = session.press("y")
             per_key.append(time.perf_counter() - t)
@@ -106,6 +109,7 @@ def measure(records: int, keys: int) -> dict[str, Any]:
         "run_s": round(run_s, 1),
         "queue_items": result.counts.get("review", {}).get("queue_items"),
         "session_start_ms": round(start_s * 1000, 1),
+        "think_ms": round(think_s * 1000),
         "next_pair_after_key": _ms(per_key),
         "explain_golden": _ms(golden_s),
         "explain_pair": _ms(pair_s),
@@ -116,10 +120,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, nargs="+", default=[100_000])
     parser.add_argument("--keys", type=int, default=60)
+    parser.add_argument(
+        "--think-ms", type=int, default=500, help="steward's reading time per pair (not timed)"
+    )
     args = parser.parse_args()
     results = []
     for records in args.records:
-        res = measure(records, args.keys)
+        res = measure(records, args.keys, args.think_ms / 1000)
         print(res, flush=True)
         results.append(res)
     write_result(RESULTS / "review.json", {"benchmark": "review", "sizes": results})
