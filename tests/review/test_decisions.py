@@ -197,6 +197,16 @@ def test_split_and_merge(env: StewardEnv) -> None:
     env.ok("run")
     assert env.golden_of(named[0]) == env.golden_of(named[1])
     assert all(env.golden_of(k) != env.golden_of(named[0]) for k in keys[2:])
+    # the steward's split reaches downstream systems as an event: the part that left the
+    # entity gets a new id that points back to the one it split from
+    part, rest = env.golden_of(named[0]), env.golden_of(keys[2])
+    assert rest == golden or part == golden
+    split_off = part if rest == golden else rest
+    assert env.query(
+        "SELECT 1 FROM golden_events WHERE event = 'SPLIT_FROM' AND golden_id = ? "
+        "AND related_golden_id = ?",
+        [split_off, golden],
+    )
     # merge the split-off part back with an unrelated entity
     ((c, _),) = _uncertain(env)
     ga, gb = env.golden_of(named[0]), env.golden_of(c)
@@ -205,4 +215,12 @@ def test_split_and_merge(env: StewardEnv) -> None:
     assert "merges" in out
     env.ok("run")
     assert env.golden_of(named[0]) == env.golden_of(c) == env.golden_of(named[1])
+    # the steward's merge: one of the two ids survives, the other is retired into it
+    survivor = env.golden_of(c)
+    retired = gb if survivor == ga else ga
+    assert env.query(
+        "SELECT 1 FROM golden_events WHERE event = 'MERGED_INTO' AND golden_id = ? "
+        "AND related_golden_id = ?",
+        [retired, survivor],
+    )
     assert env.cli("merge", ga, "GNOPE").exit_code == 1
