@@ -69,6 +69,9 @@ PUBLISHED_VIEWS = {
     ),
 }
 
+#: per-source counts every run reports, in display order
+SOURCE_COUNTS = ("read", "accepted", "rejected", "new", "updated", "unchanged", "retired", "active")
+
 ProgressHook = Callable[[str, str], None]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from omnimdm.errors import StoreError
+from omnimdm.pipeline import SOURCE_COUNTS
 from omnimdm.store import Store
 
 #: Splink's bundled chart libraries (package data), in load order
@@ -281,19 +282,7 @@ def render_html(data: ReportData) -> str:
     source_rows = [
         [
             name,
-            *(
-                c.get(k, 0)
-                for k in (
-                    "read",
-                    "accepted",
-                    "rejected",
-                    "new",
-                    "updated",
-                    "unchanged",
-                    "retired",
-                    "active",
-                )
-            ),
+            *(c.get(k, 0) for k in SOURCE_COUNTS),
         ]
         for name, c in sources.items()
     ]

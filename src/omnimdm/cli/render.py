@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from omnimdm.evaluate import Metrics
-from omnimdm.pipeline import RunResult
+from omnimdm.pipeline import SOURCE_COUNTS, RunResult
 
 
 def source_table(result: RunResult) -> Table:
@@ -28,19 +28,7 @@ def source_table(result: RunResult) -> Table:
     for name, c in result.sources.items():
         table.add_row(
             name,
-            *(
-                f"{int(c.get(k, 0)):,}"
-                for k in (
-                    "read",
-                    "accepted",
-                    "rejected",
-                    "new",
-                    "updated",
-                    "unchanged",
-                    "retired",
-                    "active",
-                )
-            ),
+            *(f"{int(c.get(k, 0)):,}" for k in SOURCE_COUNTS),
         )
     return table
 
