@@ -156,6 +156,8 @@ def run(
     cfg: Config,
     records: list[dict[str, Any]],
     edges: dict[tuple[str, str], float] | None = None,
+    *,
+    pairs_side_by_side: bool = True,
 ) -> dict[str, Any]:
     """Run the survive stage on ``records``; return golden rows by id, lineage rows by
     (golden id, field), consent rows and crosswalk rows."""
@@ -179,6 +181,7 @@ def run(
         winners_out="out_winners",
         collected_out="out_collected",
         consent_out="out_consent",
+        pairs_side_by_side=pairs_side_by_side,
     )
     view = lineage_view_sql(
         golden="out_golden",

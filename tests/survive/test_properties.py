@@ -184,3 +184,20 @@ def test_golden_values_lineage_and_crosswalk(
     assert again["golden"] == result["golden"]
     assert again["lineage"] == result["lineage"]
     assert again["consent"] == result["consent"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=clusters(), rules=rule_chains())
+def test_pairs_side_by_side_equal_the_grouped_passes(
+    data: tuple[list[dict[str, Any]], dict[tuple[str, str], float]],
+    rules: dict[str, Any],
+) -> None:
+    """Clusters of two are compared side by side for speed; grouping them like larger
+    clusters gives exactly the same golden records, lineage and consent."""
+    records, edges = data
+    cfg = config(rules["trust"], fields=rules["fields"])
+    fast = run(duckdb.connect(), cfg, records, edges)
+    grouped = run(duckdb.connect(), cfg, records, edges, pairs_side_by_side=False)
+    assert fast["golden"] == grouped["golden"]
+    assert fast["lineage"] == grouped["lineage"]
+    assert fast["consent"] == grouped["consent"]

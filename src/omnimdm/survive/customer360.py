@@ -60,6 +60,23 @@ def of_one_record(config: Config) -> list[str]:
     ]
 
 
+def of_two_records(a: str = "a", b: str = "b") -> list[str]:
+    """The same values for a cluster of two records, from their :func:`of_one_record`
+    columns (aliases ``a`` and ``b``)."""
+    return [
+        "2::BIGINT AS source_records",
+        f"xor({a}.member_sig, {b}.member_sig) AS member_sig",
+        f"{a}.kind_mask | {b}.kind_mask AS kind_mask",
+        f"{a}.source_mask | {b}.source_mask AS source_mask",
+        f"least({a}.first_seen, {b}.first_seen) AS first_seen",
+        f"greatest({a}.last_seen, {b}.last_seen) AS last_seen",
+        f"CASE WHEN {a}.orders IS NULL AND {b}.orders IS NULL THEN NULL "
+        f"ELSE coalesce({a}.orders, 0) + coalesce({b}.orders, 0) END AS orders",
+        f"CASE WHEN {a}.spend_raw IS NULL THEN {b}.spend_raw WHEN {b}.spend_raw IS NULL "
+        f"THEN {a}.spend_raw ELSE list_concat({a}.spend_raw, {b}.spend_raw) END AS spend_raw",
+    ]
+
+
 def mask_lists_sql(config: Config, table: str) -> str:
     """CTEs ``kinds`` (kind_mask -> channels) and ``srcs`` (source_mask -> sources)."""
     return f"""

@@ -79,7 +79,8 @@ GOLDEN_COLUMNS = (
 class _Plan:
     """The configured chains, resolved once."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, pairs_side_by_side: bool = True) -> None:
+        self.pairs_side_by_side = pairs_side_by_side
         surv = config.survivorship
         self.chains = {n: chain_for(n, surv.fields, surv.default_rule) for n in FIELD_SPECS}
         self.collect = {n: collects(n, surv.fields) for n in FIELD_SPECS}
@@ -104,12 +105,13 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
     """``sv_picks``: per golden id, each record field's winner key, value, number of
     candidates and runner-up, the customer-360 aggregates and the collected e-mails.
 
-    Clusters of two or more take two passes: the first finds each field's winner key (its
-    low bits hash the winning value), the second reads the winning record (the smallest
-    record id with that key) and its values, the best candidate with *another* value (it
-    tells which rule decided) and each name part's best display form among the members
-    whose name matches the winner's (``García`` over ``Garcia``). Clusters of one record
-    (about half of them) skip both: their golden values are the record's own."""
+    Clusters of three or more take two passes: the first finds each field's winner key
+    (its low bits hash the winning value), the second reads the winning record (the
+    smallest record id with that key) and its values, the best candidate with *another*
+    value (it tells which rule decided) and each name part's best display form among the
+    members whose name matches the winner's (``García`` over ``Garcia``). Clusters of two
+    records compare the two side by side (:func:`_pair_picks_sql`, same results, no
+    grouping); clusters of one record (about half of them) take the record's values."""
     first, second, single, flags = [], [], [], []
     for name in RECORD_FIELDS:
         spec, k, h = FIELD_SPECS[name], f"k_{name}", f"h_{name}"
@@ -147,7 +149,9 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
             ]
     first += customer360.aggregates(config)
     single += customer360.of_one_record(config)
-    multi = plan.keyed("sv_base", RECORD_FIELDS, "members > 1")
+    smallest = 3 if plan.pairs_side_by_side else 2  # the clusters the grouped passes take
+    multi = plan.keyed("sv_base", RECORD_FIELDS, f"members >= {smallest}")
+    pairs = f"UNION ALL BY NAME {_pair_picks_sql(plan, config)}" if plan.pairs_side_by_side else ""
     # the winning key, and its value hash (its low bits)
     winners = [f"{n}__w, ({n}__w & {VALUE_MASK})::UBIGINT AS {n}__c" for n in RECORD_FIELDS]
     con.execute(f"""
@@ -164,11 +168,65 @@ def _record_picks(con: duckdb.DuckDBPyConnection, plan: _Plan, config: Config) -
             )
             GROUP BY gk
         ) USING (gk)
+        {pairs}
         UNION ALL BY NAME
         SELECT gk, golden_id, {", ".join(single)}
         FROM sv_base WHERE members = 1
     """)
     con.execute("DROP TABLE sv_first")
+
+
+def _pair_picks_sql(plan: _Plan, config: Config) -> str:
+    """The picks of clusters of exactly two records, as one join of the pair (``a`` has
+    the smaller record id) instead of a grouping; the same results as the grouped passes
+    (a tie on the whole key goes to ``a``, the smaller record id)."""
+    side = ["gk", "golden_id", "record_id", *customer360.of_one_record(config)]
+    cols = ["a.gk", "a.golden_id", *customer360.of_two_records()]
+    for name in RECORD_FIELDS:
+        spec = FIELD_SPECS[name]
+        side += [f"{spec.present} AS p_{name}", f"k_{name}", f"h_{name}"]
+        side += [f"{expr} AS {col}" for col, expr in spec.columns.items()]
+        a_wins = f"(a.p_{name} AND (NOT b.p_{name} OR a.k_{name} <= b.k_{name}))"
+
+        def winner(a_expr: str, b_expr: str, cond: str = a_wins, field: str = name) -> str:
+            return f"CASE WHEN {cond} THEN {a_expr} WHEN b.p_{field} THEN {b_expr} END"
+
+        other = (  # the loser, when it has another value than the winner
+            f"CASE WHEN {a_wins} THEN (CASE WHEN b.p_{name} AND b.h_{name} <> a.h_{name} "
+            f"THEN b.k_{name} END) WHEN b.p_{name} THEN (CASE WHEN a.p_{name} AND "
+            f"a.h_{name} <> b.h_{name} THEN a.k_{name} END) END"
+        )
+        cols += [
+            f"{winner(f'a.k_{name}', f'b.k_{name}')} AS {name}__w",
+            f"{winner('a.record_id', 'b.record_id')} AS {name}__rid",
+            f"a.p_{name}::INT + b.p_{name}::INT AS {name}__n",
+            f"{other} AS {name}__r",
+        ]
+        if spec.display is None:
+            cols += [f"{winner(f'a.{c}', f'b.{c}')} AS {c}" for c in spec.columns]
+            continue
+        side.append(f"d_{name}")
+        w_hash = winner(f"a.h_{name}", f"b.h_{name}")
+        w_key = winner(f"a.k_{name}", f"b.k_{name}")
+        same = {x: f"({x}.p_{name} AND {x}.h_{name} = {w_hash})" for x in "ab"}
+        dk = {  # best written; then a winning record; then the smaller record id
+            x: f"(((3 - {x}.d_{name})::UHUGEINT << {RECORD_BITS + 1}) | ((NOT "
+            f"({x}.p_{name} AND {x}.k_{name} = {w_key}))::UHUGEINT << {RECORD_BITS}) "
+            f"| {x}.record_id::UHUGEINT)"
+            for x in "ab"
+        }
+        pick_a = f"({same['a']} AND (NOT {same['b']} OR {dk['a']} < {dk['b']}))"
+        cols += [
+            f"CASE WHEN {pick_a} THEN a.{name} WHEN {same['b']} THEN b.{name} END AS {name}__d",
+            f"CASE WHEN {pick_a} THEN {dk['a']} WHEN {same['b']} THEN {dk['b']} END AS {name}__dk",
+        ]
+    pairs = plan.keyed("sv_base", RECORD_FIELDS, "members = 2")
+    return f"""
+        SELECT {", ".join(cols)}
+        FROM (SELECT {", ".join(side)} FROM {pairs}) a
+        JOIN (SELECT {", ".join(side)} FROM {pairs}) b
+            ON a.gk = b.gk AND a.record_id < b.record_id
+    """
 
 
 def _phone_picks(con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
@@ -326,6 +384,7 @@ def survive(
     collected_out: str,
     consent_out: str,
     timings: dict[str, float] | None = None,
+    pairs_side_by_side: bool = True,
 ) -> dict[str, int]:
     """Build golden records, their lineage (``winners_out``, ``collected_out``: see
     :mod:`omnimdm.survive.lineage` for the view over them) and consent per contact
@@ -335,8 +394,10 @@ def survive(
     ``cluster_match_probability``: it is the crosswalk), ``ids`` its golden id
     registry (for ``created_run``); ``previous_golden`` the published golden table, if
     any, so ``updated_run`` only moves when a golden record's content or members change.
+    ``pairs_side_by_side=False`` groups clusters of two like larger ones (the same
+    results, slower; tests compare the two).
     """
-    plan = _Plan(config)
+    plan = _Plan(config, pairs_side_by_side=pairs_side_by_side)
     timings = timings if timings is not None else {}
 
     def step(name: str, fn: Callable[[], object]) -> None:
