@@ -321,22 +321,7 @@ only: no personal data.</p>
 <h2>Stages</h2>
 {_table(["stage", "what", "count", "seconds"], _stage_rows(data))}
 <h2>Sources (read = accepted + rejected)</h2>
-{
-        _table(
-            [
-                "source",
-                "read",
-                "accepted",
-                "rejected",
-                "new",
-                "updated",
-                "unchanged",
-                "retired",
-                "active",
-            ],
-            source_rows,
-        )
-    }
+{_table(["source", *SOURCE_COUNTS], source_rows)}
 <h2>Charts</h2>
 {charts}
 <h2>Data-quality profile</h2>

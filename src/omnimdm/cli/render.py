@@ -13,17 +13,7 @@ from omnimdm.pipeline import SOURCE_COUNTS, RunResult
 
 def source_table(result: RunResult) -> Table:
     table = Table(title=f"Run {result.run_id}: rows per source (read = accepted + rejected)")
-    for col in (
-        "source",
-        "read",
-        "accepted",
-        "rejected",
-        "new",
-        "updated",
-        "unchanged",
-        "retired",
-        "active",
-    ):
+    for col in ("source", *SOURCE_COUNTS):
         table.add_column(col, justify="left" if col == "source" else "right")
     for name, c in result.sources.items():
         table.add_row(
