@@ -209,7 +209,7 @@ def blocking_recall(
                 else f"x.{c} = y.{c}"
                 for c in rule.columns
             ]
-            conditions["+".join(rule.columns)] = " AND ".join(parts)
+            conditions[rule.label] = " AND ".join(parts)
         counts = ", ".join(
             f"count(*) FILTER (coalesce({cond}, false))" for cond in conditions.values()
         )

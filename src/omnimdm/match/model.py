@@ -297,9 +297,7 @@ def run_match(
         ).fetchall()
     )
     rules = load_model_spec(matching.model).blocking
-    pairs_per_rule = {
-        "+".join(rule.columns): int(per_rule.get(i, 0)) for i, rule in enumerate(rules)
-    }
+    pairs_per_rule = {rule.label: int(per_rule.get(i, 0)) for i, rule in enumerate(rules)}
     t = time.perf_counter()
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=matching.threshold_match_probability

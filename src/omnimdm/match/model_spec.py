@@ -10,7 +10,7 @@ open).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -97,6 +97,11 @@ class BlockingSpec(_Spec):
 
     columns: list[str] = Field(min_length=1)
     explode: bool = Field(False, description="the columns are lists: agree on any element")
+
+    @property
+    def label(self) -> str:
+        """The rule's name in reports: its columns joined with ``+``."""
+        return "+".join(self.columns)
 
 
 class TrainingSpec(_Spec):
@@ -212,16 +217,32 @@ def _packaged() -> ModelSpec:
 
 
 def load_model_spec(path: Path | None = None) -> ModelSpec:
-    """The model definition at ``path``, or the packaged default customer model."""
+    """The model definition at ``path``, or the packaged default customer model.
+
+    A file is read and validated once per version (path, modification time, size): a run
+    asks for the model from several places and all of them see the same definition."""
     if path is None:
         return _packaged()
     try:
+        stat = path.stat()
+    except OSError as err:
+        raise _unreadable(path, err) from None
+    return _model_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+def _unreadable(path: Path, err: OSError) -> ConfigError:
+    return ConfigError(
+        f"model definition {path} cannot be read ({err.strerror or err}); fix "
+        "`matching.model` in the config or remove it to use the default model"
+    )
+
+
+@lru_cache(maxsize=16)
+def _model_file(path: Path, mtime_ns: int, size: int) -> ModelSpec:
+    try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise ConfigError(
-            f"model definition {path} cannot be read ({err.strerror or err}); fix "
-            "`matching.model` in the config or remove it to use the default model"
-        ) from None
+        raise _unreadable(path, err) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
