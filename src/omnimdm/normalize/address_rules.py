@@ -302,3 +302,47 @@ def parse_street(s: str | None) -> StreetParts:
             name = name[1:]
     street_name = " ".join(name).replace("ª", "a").replace("º", "o").strip(" .,;-") or None
     return StreetParts(street_type, street_name, number, _floor_door(after))
+
+
+#: the template number a street head's last token is replaced by (see street_sql)
+HEAD_NUMBER = "0"
+
+
+def street_head_template(template: str) -> tuple[str | None, str | None, bool]:
+    """Parse the head of a street line up to its house number, the number token replaced
+    by :data:`HEAD_NUMBER` (``Calle Mayor 0`` for ``Calle Mayor 12B, 3º``).
+
+    Returns (street type, street name, ok). ``ok`` says the line's parse is the head's:
+    the text needs no repair, holds no colonia or postcode label, and the parser took the
+    template number as the house number, so the real line parses to the same type and
+    name, the real number token formatted, and the floor/door of what follows the number
+    (:func:`street_tail_floor`), provided the token after the number is not ``de``/``del``
+    (a name such as ``5 de Mayo``) nor ``bis``/``ter`` (checked by the caller).
+    """
+    head = template.removesuffix(HEAD_NUMBER)
+    if (
+        repair_text(template, keep_ordinals=True) != template
+        or _COLONIA.search(template)
+        or _CP.search(head + "00000")  # ``C.P. 28001`` is not a house number
+    ):
+        return None, None, False
+    parts = parse_street(template)
+    ok = (
+        parts.number == HEAD_NUMBER
+        and parts.floor_door is None
+        and not any(ch.isdigit() for ch in parts.street_name or "")
+        and "°" not in template
+    )
+    return (parts.street_type, parts.street_name, True) if ok else (None, None, False)
+
+
+def street_tail_floor(tail: str) -> tuple[str | None, bool]:
+    """Floor/door of the text after a street line's house number, as :func:`parse_street`
+    reads it there (colonia and postcode removed); ``ok`` is False when the text would
+    need repair first."""
+    stripped = tail.strip()
+    if repair_text(stripped, keep_ordinals=True) != (stripped or None) or "°" in tail:
+        return None, False
+    t = _COLONIA.sub(" ", _CP.sub(" ", tail))
+    t = re.sub(r"(?i)\bn\s*º\s*\.?", " nº ", t)
+    return _floor_door(_TOKEN.findall(t)), True

@@ -22,6 +22,7 @@ from omnimdm.normalize.email_sql import build_email_lookup
 from omnimdm.normalize.names import build_name_tables
 from omnimdm.normalize.phone_sql import build_phone_lookup
 from omnimdm.normalize.profile import build_profile
+from omnimdm.normalize.street_sql import build_street_lookup
 from omnimdm.normalize.values_sql import amount_sql, consent_sql, currency_sql, is_company_sql
 
 log = logging.getLogger(__name__)
@@ -102,15 +103,14 @@ def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         in_cols=("raw",),
         out_schema=mappers.CITY,
     )
-    counts["streets"] = map_distinct(
+    streets = build_street_lookup(
         con,
-        distinct_sql="SELECT DISTINCT concat_ws(', ', street, street2) FROM nc_base "
-        "WHERE street IS NOT NULL OR street2 IS NOT NULL ORDER BY 1",
-        fn=mappers.street,
-        out="nc_street",
-        in_cols=("raw",),
-        out_schema=mappers.STREET,
+        "SELECT concat_ws(', ', street, street2) AS raw FROM nc_base "
+        "WHERE street IS NOT NULL OR street2 IS NOT NULL",
+        "nc_street",
     )
+    counts["streets"] = streets.pop("distinct_streets")
+    counts.update(streets)
     return counts
 
 
