@@ -19,6 +19,7 @@ from omnimdm.config import Config
 from omnimdm.normalize import mappers
 from omnimdm.normalize.distinct_map import map_distinct
 from omnimdm.normalize.email_sql import build_email_lookup
+from omnimdm.normalize.identifier_sql import build_national_id_lookup
 from omnimdm.normalize.names import build_name_tables
 from omnimdm.normalize.phone_sql import build_phone_lookup
 from omnimdm.normalize.profile import build_profile
@@ -77,15 +78,13 @@ def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         in_cols=("raw", "formats"),
         out_schema=mappers.BIRTH_DATE,
     )
-    counts["national_ids"] = map_distinct(
+    ids = build_national_id_lookup(
         con,
-        distinct_sql="SELECT DISTINCT national_id, coalesce(country, '') FROM nc_base "
-        "WHERE national_id IS NOT NULL ORDER BY ALL",
-        fn=mappers.national_id,
-        out="nc_nid",
-        in_cols=("raw", "country"),
-        out_schema=mappers.NATIONAL_ID,
+        "SELECT national_id AS raw, coalesce(country, '') AS country FROM nc_base",
+        "nc_nid",
     )
+    counts["national_ids"] = ids.pop("national_ids")
+    counts.update(ids)
     counts["postcodes"] = map_distinct(
         con,
         distinct_sql="SELECT DISTINCT postcode, region_key FROM nc_base "

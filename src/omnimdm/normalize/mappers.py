@@ -20,6 +20,7 @@ from omnimdm.normalize.name_parsing import (
     display_name,
     expand_given,
     fold_name,
+    is_name_particle,
     parse_full_name,
     split_surnames,
 )
@@ -43,6 +44,15 @@ def surnames_display(raw: str) -> tuple[str | None, str | None]:
 
 
 SURNAMES_DISPLAY = pa.schema([("s1_display", S), ("s2_display", S)])
+
+
+def surname_word(word: str) -> tuple[str | None, bool]:
+    """Display form of one word of a last-name value, and whether it is a particle
+    (``de``, ``la``, ``y`` ...: those values are split by :func:`split_surnames` whole)."""
+    return display_name(word), is_name_particle(word)
+
+
+SURNAME_WORD = pa.schema([("display", S), ("particle", pa.bool_())])
 
 
 def full_name_parts(raw: str) -> tuple[str | None, str | None, str | None]:

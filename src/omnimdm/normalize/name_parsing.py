@@ -362,6 +362,13 @@ def _surnames(units: list[list[str]]) -> tuple[str | None, str | None]:
     return " ".join(units[0]), rest or None
 
 
+def is_name_particle(word: str) -> bool:
+    """Whether a word joins its neighbours into one name unit (``de``, ``la``, ``san``,
+    ``y`` ...), as :func:`split_surnames` and :func:`parse_full_name` group words."""
+    key = basic_fold(word)
+    return key in _JOIN_PARTICLES or key in _CONJ
+
+
 def _tokens(t: str) -> list[str]:
     """Whitespace tokens that contain at least one letter."""
     return [w for w in t.split() if _LETTER.search(w)]
