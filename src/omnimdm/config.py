@@ -132,6 +132,13 @@ class NormalizeConfig(_Model):
         description="an email or phone carried by more records than this, with conflicting "
         "names, is flagged shared_value and kept out of blocking and identity comparisons",
     )
+    phone_fallback_regions: list[str] | None = Field(
+        None,
+        description="for a record without a country, a national phone number invalid in "
+        "the source's default region is tried in these ISO-2 regions and kept when valid in "
+        "exactly one (a POS export with tills in Spain and Mexico has no country column); "
+        "default: every country named by at least 5% of the records that name one",
+    )
 
 
 class MatchingConfig(_Model):

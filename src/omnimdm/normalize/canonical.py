@@ -113,13 +113,63 @@ def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def _phones(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+#: a country named by at least this share of the records that name one is a fallback
+#: phone region for records without a country (see NormalizeConfig.phone_fallback_regions)
+FALLBACK_REGION_SHARE = 0.05
+
+
+def _fallback_regions(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
+    if config.normalize.phone_fallback_regions is not None:
+        return sorted({r.upper() for r in config.normalize.phone_fallback_regions})
+    rows = con.sql(
+        "SELECT country, count(*) FROM nc_base WHERE country IS NOT NULL GROUP BY 1"
+    ).fetchall()
+    total = sum(int(n) for _, n in rows)
+    return sorted(str(c) for c, n in rows if int(n) >= FALLBACK_REGION_SHARE * total)
+
+
+def _phone_fallback(con: duckdb.DuckDBPyConnection, config: Config) -> int:
+    """``nc_phone_fallback`` (raw, region, e164, phone_type, reason): numbers of records
+    without a country that are invalid in the default region but valid in exactly one
+    fallback region. Returns how many distinct numbers were rescued."""
+    regions = _fallback_regions(con, config)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE nc_phone_orphans AS
+        SELECT DISTINCT l.raw, l.region FROM nc_phone_lookup l
+        SEMI JOIN (SELECT mobile AS raw, region_key AS region FROM nc_base
+                   WHERE country IS NULL
+                   UNION ALL SELECT phone, region_key FROM nc_base WHERE country IS NULL) b
+             USING (raw, region)
+        WHERE l.reason = 'invalid'"""
+    )
+    build_phone_lookup(
+        con,
+        "SELECT o.raw, r.region FROM nc_phone_orphans o "
+        "CROSS JOIN (SELECT unnest($regions::VARCHAR[]) AS region) r WHERE r.region <> o.region",
+        "nc_phone_tries",
+        params={"regions": regions},
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE nc_phone_fallback AS
+        SELECT o.raw, o.region, any_value(t.e164) AS e164,
+               any_value(t.phone_type) AS phone_type, NULL::VARCHAR AS reason
+        FROM nc_phone_orphans o JOIN nc_phone_tries t ON t.raw = o.raw
+        WHERE t.e164 IS NOT NULL AND t.region <> o.region
+        GROUP BY o.raw, o.region HAVING count(*) = 1"""
+    )
+    con.execute("DROP TABLE nc_phone_orphans")
+    con.execute("DROP TABLE nc_phone_tries")
+    return int(con.sql("SELECT count(*) FROM nc_phone_fallback").fetchall()[0][0])
+
+
+def _phones(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
     counts = build_phone_lookup(
         con,
         "SELECT mobile AS raw, region_key AS region FROM nc_base "
         "UNION ALL SELECT phone, region_key FROM nc_base",
         "nc_phone_lookup",
     )
+    counts["phones_by_fallback_region"] = _phone_fallback(con, config)
     # A record has at most two numbers (mobile field, phone field): lists are built per row,
     # no aggregation. Mobiles are personal, fixed lines household; Mexican numbers are
     # 'either' and count as personal when typed into a mobile field.
@@ -139,11 +189,20 @@ def _phones(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                nullif(list_sort(list_distinct(list_filter([m_reason, p_reason],
                    lambda x: x IS NOT NULL))), []) AS phone_reasons
         FROM (
-            SELECT b.record_id, lm.e164 AS m, lm.phone_type AS m_type, lm.reason AS m_reason,
-                   lp.e164 AS p, lp.phone_type AS p_type, lp.reason AS p_reason
+            SELECT b.record_id,
+                   coalesce(fm.e164, lm.e164) AS m,
+                   CASE WHEN fm.raw IS NULL THEN lm.phone_type ELSE fm.phone_type END AS m_type,
+                   CASE WHEN fm.raw IS NULL THEN lm.reason END AS m_reason,
+                   coalesce(fp.e164, lp.e164) AS p,
+                   CASE WHEN fp.raw IS NULL THEN lp.phone_type ELSE fp.phone_type END AS p_type,
+                   CASE WHEN fp.raw IS NULL THEN lp.reason END AS p_reason
             FROM nc_base b
             LEFT JOIN nc_phone_lookup lm ON lm.raw = b.mobile AND lm.region = b.region_key
             LEFT JOIN nc_phone_lookup lp ON lp.raw = b.phone AND lp.region = b.region_key
+            LEFT JOIN nc_phone_fallback fm ON b.country IS NULL AND fm.raw = b.mobile
+                 AND fm.region = b.region_key
+            LEFT JOIN nc_phone_fallback fp ON b.country IS NULL AND fp.raw = b.phone
+                 AND fp.region = b.region_key
             WHERE b.mobile IS NOT NULL OR b.phone IS NOT NULL
         )
     """)
@@ -244,7 +303,7 @@ def normalize(
     counts.update({f"distinct_{k}": v for k, v in _map_simple_fields(con).items()})
     step("fields", t)
     t = time.perf_counter()
-    counts.update(_phones(con))
+    counts.update(_phones(con, config))
     step("phones", t)
     t = time.perf_counter()
     counts.update(build_email_lookup(con, "SELECT email FROM nc_base", "nc_email"))
@@ -270,6 +329,7 @@ def normalize(
         "nc_street",
         "nc_phones",
         "nc_phone_lookup",
+        "nc_phone_fallback",
         "nc_email",
         "nm_given",
         "nm_surnames",

@@ -168,14 +168,21 @@ def fast_path_sql(distinct_table: str, regions: Iterable[str]) -> str:
     """
 
 
-def build_phone_lookup(con: duckdb.DuckDBPyConnection, values_sql: str, out: str) -> dict[str, int]:
+def build_phone_lookup(
+    con: duckdb.DuckDBPyConnection,
+    values_sql: str,
+    out: str,
+    *,
+    params: dict[str, object] | None = None,
+) -> dict[str, int]:
     """Lookup ``out`` (raw, region, e164, phone_type, reason) for every distinct
     ``(raw, region)`` of ``values_sql``: SQL fast path first, phonenumbers for the rest."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE phone_distinct AS SELECT DISTINCT raw, region, "
         f"{strip_phone_sql('raw')} AS digits, "
         "regexp_full_match(raw, '[\\s0-9+()./''-]+') AS clean "
-        f"FROM ({values_sql}) WHERE raw IS NOT NULL"
+        f"FROM ({values_sql}) WHERE raw IS NOT NULL",
+        params or {},
     )
     regions = [r[0] for r in con.sql("SELECT DISTINCT region FROM phone_distinct").fetchall()]
     con.execute(
