@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import IO, Any
 
 import duckdb
 
+from omnimdm import faults
 from omnimdm.errors import LockError, StoreError
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,28 @@ SNAPSHOT_TABLES = (
     "runs",
     "quality_profile",
 )
+#: snapshot tables derived from the store (name -> (tables it needs, query)): what
+#: ``explain`` reads besides the tables above, kept small (no canonical records)
+SNAPSHOT_QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
+    # scored pairs inside one golden record (explain's edges), not every candidate pair
+    "cluster_edges": (
+        ("match_pairs", "clusters"),
+        "SELECT p.record_id_l, p.record_id_r, p.match_weight, p.match_probability "
+        "FROM main.match_pairs p JOIN main.clusters a ON a.record_id = p.record_id_l "
+        "JOIN main.clusters b ON b.record_id = p.record_id_r WHERE a.golden_id = b.golden_id",
+    ),
+    # the decisions log as of the published run, and the records it names (their
+    # content hashes give each decision's status)
+    "review_decisions": (("review_decisions",), "SELECT * FROM main.review_decisions"),
+    "decision_records": (
+        ("src_records", "review_decisions"),
+        "SELECT s.* FROM main.src_records s SEMI JOIN (SELECT source_a AS source, "
+        "source_record_id_a AS source_record_id FROM main.review_decisions UNION "
+        "SELECT source_b, source_record_id_b FROM main.review_decisions) k "
+        "ON k.source = s.source AND k.source_record_id = s.source_record_id",
+    ),
+    "models": (("models",), "SELECT * FROM main.models ORDER BY run_id DESC LIMIT 1"),
+}
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _DUCKDB_CONFIG = {"autoinstall_known_extensions": "false"}
 
@@ -157,24 +179,25 @@ class StoreLock:
         self.path = store_path.with_name(store_path.name + ".lock")
         self._fh: IO[str] | None = None
 
-    def acquire(self, command: str, *, wait_s: float = 0.0) -> None:
-        """Take the lock, or raise :class:`LockError` naming the holder. ``wait_s`` > 0 polls
-        that long first (a run starting while a steward's one-second command holds the
-        store waits instead of failing)."""
+    def acquire(self, command: str) -> None:
+        """Take the lock at once, or raise :class:`LockError` naming the holder.
+
+        There is no waiting: a second writer fails immediately, whatever it is (a run, a
+        training, a steward's decision), so a scheduler or a person sees the conflict
+        instead of a silent stall."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
-        deadline = time.monotonic() + wait_s
-        while not self._try_flock(fh):
-            if time.monotonic() >= deadline:
-                fh.seek(0)
-                holder = self._parse(fh.read())
-                fh.close()
-                who = holder.describe() if holder else "another process"
-                raise LockError(
-                    f"the store {self.path.with_suffix('')} is locked by {who}. Wait for it to "
-                    "finish; readers (export, the read API) keep working from the snapshot."
-                )
-            time.sleep(0.05)
+        if not self._try_flock(fh):
+            fh.seek(0)
+            holder = self._parse(fh.read())
+            fh.close()
+            who = holder.describe() if holder else "another process"
+            store = self.path.with_name(self.path.name.removesuffix(".lock"))
+            raise LockError(
+                f"the store {store} is locked by {who}; {command!r} needs it for writing. "
+                "Run it again when that finishes; readers (export, explain, the read API) "
+                "keep working from the snapshot meanwhile."
+            )
         fh.seek(0)
         fh.truncate()
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -207,6 +230,18 @@ class StoreLock:
             return None
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB database with extension auto-install off."""
     try:
@@ -227,16 +262,20 @@ class Store:
 
     # -- writer side -------------------------------------------------------------------
     @contextlib.contextmanager
-    def writer(self, command: str, *, wait_s: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    def writer(self, command: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """Hold the writer lock and an open, migrated connection for the block's duration.
 
-        Steward commands (review, explain, report) use it for well under a second at a
-        time; ``wait_s`` lets a run wait that long rather than fail on such a holder."""
-        self.lock.acquire(command, wait_s=wait_s)
+        Fails at once with :class:`LockError` if another process holds the store. On
+        entry it repairs what a killed writer left: runs still marked ``running`` are
+        marked failed and their staging tables dropped, and a snapshot older than the last
+        published run (a kill between publish and snapshot) is written again."""
+        self.lock.acquire(command)
         try:
             con = connect(self.path)
             try:
                 self.migrate(con)
+                self._recover(con)
+                self.repair_snapshot(con)
                 yield con
             finally:
                 con.close()
@@ -276,8 +315,7 @@ class Store:
         return safe_table_name(f"stg_r{run_id}_{table}")
 
     def begin_run(self, con: duckdb.DuckDBPyConnection, command: str, config_hash: str) -> int:
-        """Register a new run; clean up what crashed runs left behind."""
-        self._recover(con)
+        """Register a new run (what crashed runs left was cleaned up by :meth:`writer`)."""
         rows = con.sql("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchall()
         run_id = int(rows[0][0])
         con.execute(
@@ -288,16 +326,22 @@ class Store:
         return run_id
 
     def _recover(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Mark runs left ``running`` failed and drop staging tables. Only called under the
+        writer lock, so no run marked ``running`` can still be alive."""
         stale = con.sql("SELECT run_id FROM runs WHERE status = 'running'").fetchall()
         for (run_id,) in stale:
             log.warning("run %s did not finish (killed?); marking it failed", run_id)
-        con.execute(
-            "UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, now()), "
-            "error = coalesce(error, 'interrupted: the process ended before publishing') "
-            "WHERE status = 'running'"
-        )
+        if stale:
+            con.execute(
+                "UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, now()), "
+                "error = coalesce(error, 'interrupted: the process ended before publishing') "
+                "WHERE status = 'running'"
+            )
         for name in self.tables(con, prefix="stg_r"):
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
+        # temp snapshot files can only be left by a writer that died: we hold the lock
+        for tmp in self.snapshot_path.parent.glob(f"{self.snapshot_path.name}.tmp-*"):
+            tmp.unlink(missing_ok=True)
 
     @staticmethod
     def tables(con: duckdb.DuckDBPyConnection, prefix: str = "") -> list[str]:
@@ -344,12 +388,14 @@ class Store:
             )
             if before_commit is not None:
                 before_commit()
+            faults.point("publish:before_commit")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        faults.point("publish:after_commit")
         con.execute("CHECKPOINT")
-        self.write_snapshot(con, views)
+        self.write_snapshot(con)
 
     @staticmethod
     def _drop_object(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -382,31 +428,79 @@ class Store:
         for name in self.tables(con, prefix=f"stg_r{run_id}_"):
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
 
-    def write_snapshot(
-        self, con: duckdb.DuckDBPyConnection, views: dict[str, str] | None = None
-    ) -> None:
-        """Copy the published outputs to a fresh file and swap it in by atomic rename;
-        ``views`` are created in it over its own tables."""
+    def published_run(self, con: duckdb.DuckDBPyConnection) -> int | None:
+        """The last published run in the database ``con`` is connected to (store or
+        snapshot), or None."""
+        if "runs" not in self.tables(con, prefix="runs"):
+            return None
+        rows = con.sql("SELECT max(run_id) FROM runs WHERE status = 'published'").fetchall()
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def snapshot_run(self) -> int | None:
+        """The published run the snapshot holds; None if it is missing or unreadable."""
+        if not self.snapshot_path.exists():
+            return None
+        try:
+            con = connect(self.snapshot_path, read_only=True)
+        except StoreError:
+            return None
+        try:
+            return self.published_run(con)
+        except duckdb.Error:
+            return None
+        finally:
+            con.close()
+
+    def repair_snapshot(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Write the snapshot again if it does not hold the store's last published run (a
+        writer was killed between publish and snapshot). Returns whether it did."""
+        published = self.published_run(con)
+        if published is None:
+            return False
+        held = self.snapshot_run()
+        if held == published:
+            return False
+        log.warning(
+            "the snapshot holds run %s but run %s is published (a publish was interrupted); "
+            "writing the snapshot again",
+            held,
+            published,
+        )
+        self.write_snapshot(con)
+        return True
+
+    def write_snapshot(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Copy the published outputs to a fresh file and swap it in by atomic rename; the
+        store's views are created in it over its own tables."""
         tmp = self.snapshot_path.with_name(f"{self.snapshot_path.name}.tmp-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         present = set(self.tables(con))
         main = con.sql("SELECT current_database()").fetchall()[0][0]
+        views = con.sql(
+            "SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND NOT internal AND NOT temporary ORDER BY view_oid"
+        ).fetchall()
         con.execute("ATTACH ? AS snap", [str(tmp)])
         try:
             for table in SNAPSHOT_TABLES:
                 if table in present:
                     con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
+            for table, (needs, query) in SNAPSHOT_QUERIES.items():
+                if set(needs) <= present:
+                    con.execute(f"CREATE TABLE snap.{table} AS {query}")
             con.execute("USE snap")
             try:
-                for name, query in (views or {}).items():
-                    con.execute(f"CREATE VIEW {safe_table_name(name)} AS {query}")
+                for (sql,) in views:
+                    con.execute(sql)
             finally:
                 con.execute(f"USE {quote_ident(main)}")
         finally:
             con.execute("DETACH snap")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        faults.point("snapshot:before_rename")
         os.replace(tmp, self.snapshot_path)
+        _fsync_dir(self.snapshot_path.parent)
 
     # -- reader side -------------------------------------------------------------------
     @contextlib.contextmanager
