@@ -138,6 +138,14 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal of ``text`` (quotes doubled) for the few places where a value
+    from a config cannot be a query parameter (e.g. inside generated CASE expressions)."""
+    if "\x00" in text:
+        raise StoreError(f"value {text!r} contains a NUL byte")
+    return "'" + text.replace("'", "''") + "'"
+
+
 def safe_table_name(name: str) -> str:
     """Validate an internal table name (letters, digits, underscore) and return it."""
     if not _IDENT_RE.match(name):

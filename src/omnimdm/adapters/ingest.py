@@ -26,7 +26,7 @@ from omnimdm.adapters.readers import (
 )
 from omnimdm.config import Config, SourceConfig
 from omnimdm.errors import SourceError
-from omnimdm.store import quote_ident, record_id_sql
+from omnimdm.store import quote_ident, record_id_sql, sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +147,18 @@ def _check_required(raw: RawTable, preset: Preset, source: str, path: Path) -> N
         if _present_column(raw, preset, f) is None
     ]
     if missing:
+        fix = "export with the vendor's standard headers, or map the columns with `mapping:`"
+        if len(raw.columns) == 1 and any(d in raw.columns[0] for d in ",;\t|"):
+            fix = (
+                "the rows could not be split into columns: look for a value with an unbalanced "
+                'double quote (") or set the `delimiter:` of the source'
+            )
         raise SourceError(
             f"missing required column(s) {', '.join(missing)}; the preset {preset.name!r} "
             f"expects columns among {preset.all_columns()}; found {list(raw.columns)}",
             source=source,
             path=str(path),
-            fix="export with the vendor's standard headers, or map the columns with `mapping:`",
+            fix=fix,
         )
 
 
@@ -187,7 +193,7 @@ def _updated_ts_expr(preset: Preset) -> str:
     honoured rather than dropped.
     """
     fmts = preset.date_formats.get("updated_at", ISO_TS)
-    tries = ", ".join(f"try_strptime(updated_at, '{f}')::TIMESTAMP" for f in fmts)
+    tries = ", ".join(f"try_strptime(updated_at, {sql_literal(f)})::TIMESTAMP" for f in fmts)
     return (
         "CASE WHEN regexp_matches(updated_at, '[+-]\\d\\d:?\\d\\d$') "
         f"THEN coalesce({tries}) "
