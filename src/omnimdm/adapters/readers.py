@@ -217,6 +217,8 @@ def _read_csv(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: str, delimiter: str | None
 ) -> None:
     params: dict[str, object] = {"path": str(path)}
+    for leftover in ("omnimdm_csv_errors", "omnimdm_csv_scans"):  # from a failed read
+        con.execute(f"DROP TABLE IF EXISTS {leftover}")
     delim = ""
     if delimiter:
         delim, params["delim"] = ", delim = $delim", delimiter
