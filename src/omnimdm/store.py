@@ -30,6 +30,7 @@ import duckdb
 
 from omnimdm import faults
 from omnimdm.errors import LockError, StoreError
+from omnimdm.logs import scrub
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +61,15 @@ SNAPSHOT_QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
     "review_decisions": (("review_decisions",), "SELECT * FROM main.review_decisions"),
     "decision_records": (
         ("src_records", "review_decisions"),
-        "SELECT s.* FROM main.src_records s SEMI JOIN (SELECT source_a AS source, "
+        "SELECT s.* EXCLUDE (raw) FROM main.src_records s SEMI JOIN (SELECT source_a AS source, "
         "source_record_id_a AS source_record_id FROM main.review_decisions UNION "
         "SELECT source_b, source_record_id_b FROM main.review_decisions) k "
         "ON k.source = s.source AND k.source_record_id = s.source_record_id",
     ),
-    "models": (("models",), "SELECT * FROM main.models ORDER BY run_id DESC LIMIT 1"),
 }
+#: the run the snapshot holds, recorded in the store after each swap (not a migration:
+#: created when first needed)
+_SNAPSHOT_STATE = "snapshot_state"
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _DUCKDB_CONFIG = {"autoinstall_known_extensions": "false"}
 
@@ -283,7 +286,6 @@ class Store:
             try:
                 self.migrate(con)
                 self._recover(con)
-                self.repair_snapshot(con)
                 yield con
             finally:
                 con.close()
@@ -334,22 +336,34 @@ class Store:
         return run_id
 
     def _recover(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Mark runs left ``running`` failed and drop staging tables. Only called under the
-        writer lock, so no run marked ``running`` can still be alive."""
-        stale = con.sql("SELECT run_id FROM runs WHERE status = 'running'").fetchall()
-        for (run_id,) in stale:
+        """Repair what a killed writer left: runs still ``running`` are marked failed,
+        staging tables and temp snapshots dropped, a stale snapshot written again. Only
+        called under the writer lock, so nothing marked ``running`` can still be alive. One
+        query finds out whether there is anything to do (every writer open pays for it)."""
+        running, staged, has_state, published = con.sql(
+            "SELECT (SELECT list(run_id ORDER BY run_id) FROM runs WHERE status = 'running'), "
+            "list(table_name ORDER BY table_name) FILTER (starts_with(table_name, 'stg_r')), "
+            "bool_or(table_name = $state), "
+            "(SELECT max(run_id) FROM runs WHERE status = 'published') "
+            "FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'",
+            params={"state": _SNAPSHOT_STATE},
+        ).fetchall()[0]
+        for run_id in running or ():
             log.warning("run %s did not finish (killed?); marking it failed", run_id)
-        if stale:
+        if running:
             con.execute(
                 "UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, now()), "
                 "error = coalesce(error, 'interrupted: the process ended before publishing') "
                 "WHERE status = 'running'"
             )
-        for name in self.tables(con, prefix="stg_r"):
+        for name in staged or ():
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
         # temp snapshot files can only be left by a writer that died: we hold the lock
         for tmp in self.snapshot_path.parent.glob(f"{self.snapshot_path.name}.tmp-*"):
             tmp.unlink(missing_ok=True)
+        if published is not None:
+            self._repair_snapshot(con, int(published), bool(has_state))
 
     @staticmethod
     def tables(con: duckdb.DuckDBPyConnection, prefix: str = "") -> list[str]:
@@ -402,8 +416,16 @@ class Store:
             con.execute("ROLLBACK")
             raise
         faults.point("publish:after_commit")
-        con.execute("CHECKPOINT")
-        self.write_snapshot(con)
+        try:
+            con.execute("CHECKPOINT")
+            self.write_snapshot(con)
+        except (duckdb.Error, OSError) as err:  # the run is published all the same
+            log.warning(
+                "run %s is published but its snapshot could not be written (%s); the next "
+                "writer to open the store writes it",
+                run_id,
+                scrub(str(err)),
+            )
 
     @staticmethod
     def _drop_object(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -465,7 +487,25 @@ class Store:
         published = self.published_run(con)
         if published is None:
             return False
-        held = self.snapshot_run()
+        has_state = _SNAPSHOT_STATE in self.tables(con, prefix=_SNAPSHOT_STATE)
+        return self._repair_snapshot(con, published, has_state)
+
+    def _repair_snapshot(
+        self, con: duckdb.DuckDBPyConnection, published: int, has_state: bool
+    ) -> bool:
+        """The store records which run the snapshot holds (``snapshot_state``, set after
+        each swap), so the check is one small query; a store without that record (written
+        by an older omnimdm) has its snapshot opened once instead."""
+        held: int | None
+        if not self.snapshot_path.exists():
+            held = None
+        elif has_state:
+            rows = con.sql(f"SELECT max(run_id) FROM {_SNAPSHOT_STATE}").fetchall()
+            held = None if rows[0][0] is None else int(rows[0][0])
+        else:
+            held = self.snapshot_run()
+            if held == published:
+                self._mark_snapshot(con, held)
         if held == published:
             return False
         log.warning(
@@ -476,6 +516,14 @@ class Store:
         )
         self.write_snapshot(con)
         return True
+
+    @staticmethod
+    def _mark_snapshot(con: duckdb.DuckDBPyConnection, run_id: int | None) -> None:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {_SNAPSHOT_STATE} (run_id INTEGER)")
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"DELETE FROM {_SNAPSHOT_STATE}")
+        con.execute(f"INSERT INTO {_SNAPSHOT_STATE} VALUES (?)", [run_id])
+        con.execute("COMMIT")
 
     def write_snapshot(self, con: duckdb.DuckDBPyConnection) -> None:
         """Copy the published outputs to a fresh file and swap it in by atomic rename; the
@@ -509,6 +557,8 @@ class Store:
         faults.point("snapshot:before_rename")
         os.replace(tmp, self.snapshot_path)
         _fsync_dir(self.snapshot_path.parent)
+        # killed before this line: the next writer rewrites the (already good) snapshot
+        self._mark_snapshot(con, self.published_run(con))
 
     # -- reader side -------------------------------------------------------------------
     @contextlib.contextmanager
