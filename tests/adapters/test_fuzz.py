@@ -123,6 +123,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     newline=st.sampled_from(["\n", "\r\n", "\r"]),
 )
 @example(header=SQUARE, rows=[["A1", '"Ana', "Gil"], ["A2"]], quoted=False, newline="\n")
+@example(header=[*SQUARE, "\x00"], rows=[], quoted=False, newline="\n")  # found by this test
 def test_csv_text_never_crashes(
     harness: Harness, header: list[str], rows: list[list[str]], quoted: bool, newline: str
 ) -> None:

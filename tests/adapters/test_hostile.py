@@ -108,6 +108,8 @@ CASES = [
          error=SourceError, message="longer than"),
     Case("unbalanced quote", body=(HEADER + GOOD + 'H3,"Ana,Gil,a@x.es,6\n').encode(),
          error=SourceError, message="unbalanced double quote"),
+    Case("NUL byte in a header", body=(HEADER.strip() + ",Bad\x00Name\n" + GOOD).encode(),
+         error=SourceError, message="NUL byte"),
     Case("CR-only line ends", body=(HEADER + GOOD).replace("\n", "\r").encode(), accepted=2),
 ]  # fmt: skip
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from omnimdm.errors import SourceError
+from omnimdm.errors import SourceError, StoreError
 from omnimdm.store import quote_ident
 
 #: DuckDB CSV error types -> omnimdm reject reasons
@@ -93,6 +93,13 @@ def read_source(
                 _read_json_array(con, readable, table)
             else:
                 _read_parquet(con, readable, table)
+    except StoreError as err:  # a column name that cannot be an identifier (NUL byte)
+        raise SourceError(
+            f"unusable column name: {err}",
+            source=source,
+            path=str(path),
+            fix="export the file again; column names must be text",
+        ) from None
     except duckdb.Error as err:
         # only DuckDB's first line: the next ones may quote the offending row (personal data)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -109,6 +116,13 @@ def read_source(
             f"({encoding}) and delimiter",
         ) from None
     cols = tuple(r[0] for r in con.sql(f"DESCRIBE {quote_ident(table)}").fetchall())
+    if any("\x00" in c for c in cols):
+        raise SourceError(
+            "a column name in the header holds a NUL byte",
+            source=source,
+            path=str(path),
+            fix="export the file again; a header holds column names only",
+        )
     accepted = int(con.sql(f"SELECT count(*) FROM {quote_ident(table)}").fetchall()[0][0])
     rejected = int(con.sql(f"SELECT count(*) FROM {quote_ident(rejects)}").fetchall()[0][0])
     return RawTable(
