@@ -84,3 +84,26 @@ def test_lock_of_killed_process_is_released(tmp_path: Path) -> None:
     proc.wait()
     with Store(store_path).writer("after-kill") as con:
         assert con.sql("SELECT 1").fetchall() == [(1,)]
+
+
+def test_next_writer_rewrites_a_missing_or_stale_snapshot(tmp_path: Path) -> None:
+    from omnimdm import load_config, run
+    from tests.conftest import FIXTURES, write_config
+
+    config = load_config(write_config(tmp_path, FIXTURES / "mini"))
+    run(config)
+    store = Store(config.store.path)
+    # a store written before the snapshot's run was recorded: the snapshot is checked once
+    with duckdb.connect(str(store.path)) as con:
+        con.execute("DROP TABLE snapshot_state")
+    stamp = store.snapshot_path.stat().st_mtime_ns
+    with store.writer("check") as con:
+        assert con.sql("SELECT run_id FROM snapshot_state").fetchall() == [(1,)]
+    assert store.snapshot_path.stat().st_mtime_ns == stamp  # it was current: not rewritten
+    # a deleted snapshot is written again by the next writer
+    store.snapshot_path.unlink()
+    with store.writer("check"):
+        pass
+    assert store.snapshot_run() == 1
+    with store.reader() as con:
+        assert con.sql("SELECT count(*) FROM crosswalk").fetchall()[0][0] > 0

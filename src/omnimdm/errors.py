@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from omnimdm.logs import scrub
+
 
 class OmnimdmError(Exception):
     """Root of every error omnimdm raises on purpose."""
@@ -66,8 +68,10 @@ class StageError(OmnimdmError):
     def __init__(self, stage: str, run_id: int | None, cause: BaseException) -> None:
         self.stage, self.run_id, self.cause = stage, run_id, cause
         run = f" (run {run_id})" if run_id is not None else ""
+        # another library's message may quote a value: redacted unless --log-pii
         super().__init__(
-            f"stage {stage!r} failed{run}: {cause}. The previously published results are "
+            f"stage {stage!r} failed{run}: {scrub(str(cause))}. The previously published "
+            "results are "
             "untouched; fix the cause and run `omnimdm run` again."
         )
 

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import duckdb
 
+from omnimdm import faults
 from omnimdm.adapters.ingest import create_ingest_tables, finish_records, ingest_source
 from omnimdm.cluster.constrained import apply_constraints
 from omnimdm.cluster.golden_ids import PreviousIds, assign_golden_ids
@@ -50,9 +51,6 @@ PUBLISHED_TABLES = (
     "golden_id_sequence",
     "review_queue",
 )
-#: a run that finds the store held (a steward's decision, explain or report: well under a
-#: second each) waits this long for it before failing
-LOCK_WAIT_S = 5.0
 #: logs a run appends to (staging rows inserted into the published table at publish)
 APPENDED_TABLES = ("golden_events",)
 #: views over the published tables (created with them, and in the snapshot, in order)
@@ -144,6 +142,7 @@ def stage_ingest(ctx: RunContext) -> None:
             "rejected": c.rejected,
             "rejected_by_reason": c.rejected_by_reason,
         }
+        faults.point("ingest:mid")
     t = time.perf_counter()
     changes = finish_records(
         ctx.con,
@@ -301,6 +300,7 @@ def _timed_stage(
     t = time.perf_counter()
     fn(ctx)
     ctx.timings[stage] = round(time.perf_counter() - t, 3)
+    faults.point(f"after:{stage}")
     if progress:
         progress(stage, "done")
 
@@ -330,8 +330,9 @@ def run(
     names = [name for name, _ in STAGES]
     if stop_after is not None and stop_after not in names:
         raise ValueError(f"unknown stage {stop_after!r}; stages: {names}")
+    faults.check()
     store = Store(config.store.path)
-    with store.writer(command, wait_s=LOCK_WAIT_S) as con:
+    with store.writer(command) as con:
         run_id = store.begin_run(con, command, config.config_hash())
         ctx = RunContext(con=con, config=config, store=store, run_id=run_id, retrain=retrain)
         started = time.perf_counter()
@@ -398,7 +399,8 @@ def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
 
     store = Store(config.store.path)
     path = model_path or store.path.with_name(store.path.stem + ".model.json")
-    with store.writer("train", wait_s=LOCK_WAIT_S) as con:
+    faults.check()
+    with store.writer("train") as con:
         run_id = store.begin_run(con, "train", config.config_hash())
         ctx = RunContext(con=con, config=config, store=store, run_id=run_id, retrain=True)
         stage = "setup"
@@ -412,6 +414,7 @@ def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
             mem.close()
             ctx.timings["train"] = round(time.perf_counter() - t, 3)
             ctx.model_json, ctx.model_trained = model_json, True
+            faults.point("train:before_save")
             con.execute("BEGIN TRANSACTION")
             _save_model_sql(ctx)
             con.execute("COMMIT")

@@ -8,28 +8,34 @@
 * **One writer, many readers** - writers hold an ``fcntl.flock`` on ``<store>.lock``.
   Because a DuckDB file open for writing cannot be opened by any other process, publishing
   also writes ``<store>.snapshot.duckdb`` (a copy of the published outputs swapped in by
-  atomic rename) that exports and the read API use.
+  atomic rename) that exports, ``explain`` and the read API use. The lock itself lives in
+  :mod:`omnimdm.store_lock`.
+* **Crash recovery** - every writer open repairs what a killed writer left (runs marked
+  failed, staging tables and temp snapshots dropped, a snapshot older than the last
+  publish written again); see the Reliability section of the README.
+
+At about 500 lines this module is over the house's soft limit on purpose: recovery and the
+snapshot complete the publish transaction and are easiest to check next to it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 
-from omnimdm.errors import LockError, StoreError
+from omnimdm import faults
+from omnimdm.errors import StoreError
+from omnimdm.logs import scrub
+from omnimdm.store_lock import StoreLock
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,30 @@ SNAPSHOT_TABLES = (
     "runs",
     "quality_profile",
 )
+#: snapshot tables derived from the store (name -> (tables it needs, query)): what
+#: ``explain`` reads besides the tables above, kept small (no canonical records)
+SNAPSHOT_QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
+    # scored pairs inside one golden record (explain's edges), not every candidate pair
+    "cluster_edges": (
+        ("match_pairs", "clusters"),
+        "SELECT p.record_id_l, p.record_id_r, p.match_weight, p.match_probability "
+        "FROM main.match_pairs p JOIN main.clusters a ON a.record_id = p.record_id_l "
+        "JOIN main.clusters b ON b.record_id = p.record_id_r WHERE a.golden_id = b.golden_id",
+    ),
+    # the decisions log as of the published run, and the records it names (their
+    # content hashes give each decision's status)
+    "review_decisions": (("review_decisions",), "SELECT * FROM main.review_decisions"),
+    "decision_records": (
+        ("src_records", "review_decisions"),
+        "SELECT s.* EXCLUDE (raw) FROM main.src_records s SEMI JOIN (SELECT source_a AS source, "
+        "source_record_id_a AS source_record_id FROM main.review_decisions UNION "
+        "SELECT source_b, source_record_id_b FROM main.review_decisions) k "
+        "ON k.source = s.source AND k.source_record_id = s.source_record_id",
+    ),
+}
+#: the run the snapshot holds, recorded in the store after each swap (not a migration:
+#: created when first needed)
+_SNAPSHOT_STATE = "snapshot_state"
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _DUCKDB_CONFIG = {"autoinstall_known_extensions": "false"}
 
@@ -116,6 +146,14 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal of ``text`` (quotes doubled) for the few places where a value
+    from a config cannot be a query parameter (e.g. inside generated CASE expressions)."""
+    if "\x00" in text:
+        raise StoreError(f"value {text!r} contains a NUL byte")
+    return "'" + text.replace("'", "''") + "'"
+
+
 def safe_table_name(name: str) -> str:
     """Validate an internal table name (letters, digits, underscore) and return it."""
     if not _IDENT_RE.match(name):
@@ -136,75 +174,16 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-@dataclass(frozen=True)
-class LockHolder:
-    pid: int
-    command: str
-    started_at: str
-
-    def describe(self) -> str:
-        return f"pid {self.pid} running {self.command!r} since {self.started_at}"
-
-
-class StoreLock:
-    """Exclusive writer lock: ``fcntl.flock`` on ``<store>.lock`` holding pid/command/start.
-
-    The kernel releases an flock when its process dies, so a killed writer never leaves a
-    stale lock behind; the JSON inside is only there to name the holder.
-    """
-
-    def __init__(self, store_path: Path) -> None:
-        self.path = store_path.with_name(store_path.name + ".lock")
-        self._fh: IO[str] | None = None
-
-    def acquire(self, command: str, *, wait_s: float = 0.0) -> None:
-        """Take the lock, or raise :class:`LockError` naming the holder. ``wait_s`` > 0 polls
-        that long first (a run starting while a steward's one-second command holds the
-        store waits instead of failing)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
-        deadline = time.monotonic() + wait_s
-        while not self._try_flock(fh):
-            if time.monotonic() >= deadline:
-                fh.seek(0)
-                holder = self._parse(fh.read())
-                fh.close()
-                who = holder.describe() if holder else "another process"
-                raise LockError(
-                    f"the store {self.path.with_suffix('')} is locked by {who}. Wait for it to "
-                    "finish; readers (export, the read API) keep working from the snapshot."
-                )
-            time.sleep(0.05)
-        fh.seek(0)
-        fh.truncate()
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        fh.write(json.dumps({"pid": os.getpid(), "command": command, "started_at": now}))
-        fh.flush()
-        self._fh = fh
-
-    @staticmethod
-    def _try_flock(fh: IO[str]) -> bool:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def release(self) -> None:
-        if self._fh is not None:
-            fh, self._fh = self._fh, None
-            fh.seek(0)
-            fh.truncate()
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-            fh.close()
-
-    @staticmethod
-    def _parse(text: str) -> LockHolder | None:
-        try:
-            data = json.loads(text)
-            return LockHolder(int(data["pid"]), str(data["command"]), str(data["started_at"]))
-        except (ValueError, KeyError, TypeError):
-            return None
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -227,16 +206,19 @@ class Store:
 
     # -- writer side -------------------------------------------------------------------
     @contextlib.contextmanager
-    def writer(self, command: str, *, wait_s: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    def writer(self, command: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """Hold the writer lock and an open, migrated connection for the block's duration.
 
-        Steward commands (review, explain, report) use it for well under a second at a
-        time; ``wait_s`` lets a run wait that long rather than fail on such a holder."""
-        self.lock.acquire(command, wait_s=wait_s)
+        Fails at once with :class:`LockError` if another process holds the store. On
+        entry it repairs what a killed writer left: runs still marked ``running`` are
+        marked failed and their staging tables dropped, and a snapshot older than the last
+        published run (a kill between publish and snapshot) is written again."""
+        self.lock.acquire(command)
         try:
             con = connect(self.path)
             try:
                 self.migrate(con)
+                self._recover(con)
                 yield con
             finally:
                 con.close()
@@ -276,8 +258,7 @@ class Store:
         return safe_table_name(f"stg_r{run_id}_{table}")
 
     def begin_run(self, con: duckdb.DuckDBPyConnection, command: str, config_hash: str) -> int:
-        """Register a new run; clean up what crashed runs left behind."""
-        self._recover(con)
+        """Register a new run (what crashed runs left was cleaned up by :meth:`writer`)."""
         rows = con.sql("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchall()
         run_id = int(rows[0][0])
         con.execute(
@@ -288,16 +269,34 @@ class Store:
         return run_id
 
     def _recover(self, con: duckdb.DuckDBPyConnection) -> None:
-        stale = con.sql("SELECT run_id FROM runs WHERE status = 'running'").fetchall()
-        for (run_id,) in stale:
+        """Repair what a killed writer left: runs still ``running`` are marked failed,
+        staging tables and temp snapshots dropped, a stale snapshot written again. Only
+        called under the writer lock, so nothing marked ``running`` can still be alive. One
+        query finds out whether there is anything to do (every writer open pays for it)."""
+        running, staged, has_state, published = con.sql(
+            "SELECT (SELECT list(run_id ORDER BY run_id) FROM runs WHERE status = 'running'), "
+            "list(table_name ORDER BY table_name) FILTER (starts_with(table_name, 'stg_r')), "
+            "bool_or(table_name = $state), "
+            "(SELECT max(run_id) FROM runs WHERE status = 'published') "
+            "FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'",
+            params={"state": _SNAPSHOT_STATE},
+        ).fetchall()[0]
+        for run_id in running or ():
             log.warning("run %s did not finish (killed?); marking it failed", run_id)
-        con.execute(
-            "UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, now()), "
-            "error = coalesce(error, 'interrupted: the process ended before publishing') "
-            "WHERE status = 'running'"
-        )
-        for name in self.tables(con, prefix="stg_r"):
+        if running:
+            con.execute(
+                "UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, now()), "
+                "error = coalesce(error, 'interrupted: the process ended before publishing') "
+                "WHERE status = 'running'"
+            )
+        for name in staged or ():
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
+        # temp snapshot files can only be left by a writer that died: we hold the lock
+        for tmp in self.snapshot_path.parent.glob(f"{self.snapshot_path.name}.tmp-*"):
+            tmp.unlink(missing_ok=True)
+        if published is not None:
+            self._repair_snapshot(con, int(published), bool(has_state))
 
     @staticmethod
     def tables(con: duckdb.DuckDBPyConnection, prefix: str = "") -> list[str]:
@@ -344,12 +343,22 @@ class Store:
             )
             if before_commit is not None:
                 before_commit()
+            faults.point("publish:before_commit")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        con.execute("CHECKPOINT")
-        self.write_snapshot(con, views)
+        faults.point("publish:after_commit")
+        try:
+            con.execute("CHECKPOINT")
+            self.write_snapshot(con)
+        except (duckdb.Error, OSError) as err:  # the run is published all the same
+            log.warning(
+                "run %s is published but its snapshot could not be written (%s); the next "
+                "writer to open the store writes it",
+                run_id,
+                scrub(str(err)),
+            )
 
     @staticmethod
     def _drop_object(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -382,31 +391,107 @@ class Store:
         for name in self.tables(con, prefix=f"stg_r{run_id}_"):
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
 
-    def write_snapshot(
-        self, con: duckdb.DuckDBPyConnection, views: dict[str, str] | None = None
-    ) -> None:
-        """Copy the published outputs to a fresh file and swap it in by atomic rename;
-        ``views`` are created in it over its own tables."""
+    def published_run(self, con: duckdb.DuckDBPyConnection) -> int | None:
+        """The last published run in the database ``con`` is connected to (store or
+        snapshot), or None."""
+        if "runs" not in self.tables(con, prefix="runs"):
+            return None
+        rows = con.sql("SELECT max(run_id) FROM runs WHERE status = 'published'").fetchall()
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def snapshot_run(self) -> int | None:
+        """The published run the snapshot holds; None if it is missing or unreadable."""
+        if not self.snapshot_path.exists():
+            return None
+        try:
+            con = connect(self.snapshot_path, read_only=True)
+        except StoreError:
+            return None
+        try:
+            return self.published_run(con)
+        except duckdb.Error:
+            return None
+        finally:
+            con.close()
+
+    def repair_snapshot(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Write the snapshot again if it does not hold the store's last published run (a
+        writer was killed between publish and snapshot). Returns whether it did."""
+        published = self.published_run(con)
+        if published is None:
+            return False
+        has_state = _SNAPSHOT_STATE in self.tables(con, prefix=_SNAPSHOT_STATE)
+        return self._repair_snapshot(con, published, has_state)
+
+    def _repair_snapshot(
+        self, con: duckdb.DuckDBPyConnection, published: int, has_state: bool
+    ) -> bool:
+        """The store records which run the snapshot holds (``snapshot_state``, set after
+        each swap), so the check is one small query; a store without that record (written
+        by an older omnimdm) has its snapshot opened once instead."""
+        held: int | None
+        if not self.snapshot_path.exists():
+            held = None
+        elif has_state:
+            rows = con.sql(f"SELECT max(run_id) FROM {_SNAPSHOT_STATE}").fetchall()
+            held = None if rows[0][0] is None else int(rows[0][0])
+        else:
+            held = self.snapshot_run()
+            if held == published:
+                self._mark_snapshot(con, held)
+        if held == published:
+            return False
+        log.warning(
+            "the snapshot holds run %s but run %s is published (a publish was interrupted); "
+            "writing the snapshot again",
+            held,
+            published,
+        )
+        self.write_snapshot(con)
+        return True
+
+    @staticmethod
+    def _mark_snapshot(con: duckdb.DuckDBPyConnection, run_id: int | None) -> None:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {_SNAPSHOT_STATE} (run_id INTEGER)")
+        con.execute("BEGIN TRANSACTION")
+        con.execute(f"DELETE FROM {_SNAPSHOT_STATE}")
+        con.execute(f"INSERT INTO {_SNAPSHOT_STATE} VALUES (?)", [run_id])
+        con.execute("COMMIT")
+
+    def write_snapshot(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Copy the published outputs to a fresh file and swap it in by atomic rename; the
+        store's views are created in it over its own tables."""
         tmp = self.snapshot_path.with_name(f"{self.snapshot_path.name}.tmp-{os.getpid()}")
         tmp.unlink(missing_ok=True)
         present = set(self.tables(con))
         main = con.sql("SELECT current_database()").fetchall()[0][0]
+        views = con.sql(
+            "SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND NOT internal AND NOT temporary ORDER BY view_oid"
+        ).fetchall()
         con.execute("ATTACH ? AS snap", [str(tmp)])
         try:
             for table in SNAPSHOT_TABLES:
                 if table in present:
                     con.execute(f"CREATE TABLE snap.{table} AS SELECT * FROM main.{table}")
+            for table, (needs, query) in SNAPSHOT_QUERIES.items():
+                if set(needs) <= present:
+                    con.execute(f"CREATE TABLE snap.{table} AS {query}")
             con.execute("USE snap")
             try:
-                for name, query in (views or {}).items():
-                    con.execute(f"CREATE VIEW {safe_table_name(name)} AS {query}")
+                for (sql,) in views:
+                    con.execute(sql)
             finally:
                 con.execute(f"USE {quote_ident(main)}")
         finally:
             con.execute("DETACH snap")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        faults.point("snapshot:before_rename")
         os.replace(tmp, self.snapshot_path)
+        _fsync_dir(self.snapshot_path.parent)
+        # killed before this line: the next writer rewrites the (already good) snapshot
+        self._mark_snapshot(con, self.published_run(con))
 
     # -- reader side -------------------------------------------------------------------
     @contextlib.contextmanager

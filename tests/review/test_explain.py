@@ -73,6 +73,9 @@ def test_explain_golden(env: StewardEnv) -> None:
     )[0]
     keys = [str(k) for k in members]  # type: ignore[union-attr]
     env.ok("review", "decide", keys[0], keys[1], "--same", "--note", "checked by phone")
+    # explain reads the published snapshot: a decision shows once a run has applied it
+    assert "checked by" not in env.ok("explain", str(golden))
+    env.ok("run")
     out = env.ok("explain", str(golden))
     assert f"{golden}: 3 records" in out
     for key in keys:

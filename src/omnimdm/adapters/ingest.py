@@ -26,7 +26,8 @@ from omnimdm.adapters.readers import (
 )
 from omnimdm.config import Config, SourceConfig
 from omnimdm.errors import SourceError
-from omnimdm.store import quote_ident, record_id_sql
+from omnimdm.logs import REDACTED, pii, pii_allowed
+from omnimdm.store import quote_ident, record_id_sql, sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,23 @@ def _check_required(raw: RawTable, preset: Preset, source: str, path: Path) -> N
         if _present_column(raw, preset, f) is None
     ]
     if missing:
+        fix = "export with the vendor's standard headers, or map the columns with `mapping:`"
+        if len(raw.columns) == 1 and any(d in raw.columns[0] for d in ",;\t|"):
+            fix = (
+                "the rows could not be split into columns: look for a value with an unbalanced "
+                'double quote (") or set the `delimiter:` of the source'
+            )
+        known = set(preset.all_columns())
+        found: object = list(raw.columns)
+        if not known & set(raw.columns) and not pii_allowed():
+            # no known header at all: the first row may be data (names redacted)
+            found = f"{len(raw.columns)} column(s), none a known header ({REDACTED} names)"
         raise SourceError(
             f"missing required column(s) {', '.join(missing)}; the preset {preset.name!r} "
-            f"expects columns among {preset.all_columns()}; found {list(raw.columns)}",
+            f"expects columns among {preset.all_columns()}; found {found}",
             source=source,
             path=str(path),
-            fix="export with the vendor's standard headers, or map the columns with `mapping:`",
+            fix=fix,
         )
 
 
@@ -204,7 +216,7 @@ def _updated_ts_expr(preset: Preset) -> str:
     honoured rather than dropped.
     """
     fmts = preset.date_formats.get("updated_at", ISO_TS)
-    tries = ", ".join(f"try_strptime(updated_at, '{f}')::TIMESTAMP" for f in fmts)
+    tries = ", ".join(f"try_strptime(updated_at, {sql_literal(f)})::TIMESTAMP" for f in fmts)
     return (
         "CASE WHEN regexp_matches(updated_at, '[+-]\\d\\d:?\\d\\d$') "
         f"THEN coalesce({tries}) "
@@ -305,6 +317,8 @@ def ingest_source(
             {"src": source.name, "kind": source.kind, "run": run_id},
         )
     inserted = con.fetchall()
+    if log.isEnabledFor(logging.DEBUG):
+        _log_rejects(con, rejects, source.name)
     counts = SourceCounts(read=raw.rows_read)
     for reason, n in con.sql(
         f"SELECT reason, count(*) FROM {rejects} WHERE source = $src GROUP BY ALL ORDER BY 1",
@@ -326,6 +340,20 @@ def ingest_source(
         counts.rejected,
     )
     return counts
+
+
+#: rejected rows shown per source in debug logs (their raw text only with --log-pii)
+DEBUG_REJECTS_SHOWN = 5
+
+
+def _log_rejects(con: duckdb.DuckDBPyConnection, rejects: str, source: str) -> None:
+    rows = con.sql(
+        f"SELECT row_ordinal, reason, left(raw, 500) FROM {rejects} WHERE source = $s "
+        f"ORDER BY row_ordinal LIMIT {DEBUG_REJECTS_SHOWN}",
+        params={"s": source},
+    ).fetchall()
+    for ordinal, reason, raw in rows:
+        log.debug("%s: data row %s rejected (%s); raw row: %s", source, ordinal, reason, pii(raw))
 
 
 def finish_records(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from omnimdm.errors import SourceError
+from omnimdm.errors import SourceError, StoreError
 from omnimdm.store import quote_ident
 
 #: DuckDB CSV error types -> omnimdm reject reasons
@@ -39,6 +39,14 @@ CSV_REASONS = {
 _CHUNK = 1 << 20
 #: JSON documents nested deeper than this are rejected (json_too_deep)
 MAX_JSON_DEPTH = 32
+#: DuckDB's CSV line limit (a longer line is a file-level error)
+MAX_LINE_BYTES = 2_000_000
+#: a text file has few control bytes: more than this share of the first bytes means binary
+_BINARY_SHARE = 0.05
+_SNIFF_BYTES = 8192
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x0c")
+#: byte-order marks of encodings no reader accepts
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 #: column holding the original row as JSON text in every raw table
 RAW = "__omnimdm_raw"
 
@@ -68,7 +76,7 @@ def read_source(
     encoding: str = "utf-8",
 ) -> RawTable:
     """Load ``path`` into temp table ``raw_<source>``; file-level problems raise."""
-    _check_file(source, path)
+    _check_file(source, path, fmt)
     table, rejects = f"raw_{source}", f"raw_{source}_rejects"
     drop_raw(con, RawTable(table, rejects, (), False, 0))
     con.execute(
@@ -85,8 +93,21 @@ def read_source(
                 _read_json_array(con, readable, table)
             else:
                 _read_parquet(con, readable, table)
+    except StoreError as err:  # a column name that cannot be an identifier (NUL byte)
+        raise SourceError(
+            f"unusable column name: {err}",
+            source=source,
+            path=str(path),
+            fix="export the file again; column names must be text",
+        ) from None
     except duckdb.Error as err:
+        # only DuckDB's first line: the next ones may quote the offending row (personal data)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if "Maximum line size" in str(err):
+            first = (
+                f"a line is longer than {MAX_LINE_BYTES:,} bytes, the reader's limit (no "
+                "customer row is that long: the file is damaged or not a customer export)"
+            )
         raise SourceError(
             f"cannot be read as {fmt}: {first}",
             source=source,
@@ -95,6 +116,13 @@ def read_source(
             f"({encoding}) and delimiter",
         ) from None
     cols = tuple(r[0] for r in con.sql(f"DESCRIBE {quote_ident(table)}").fetchall())
+    if any("\x00" in c for c in cols):
+        raise SourceError(
+            "a column name in the header holds a NUL byte",
+            source=source,
+            path=str(path),
+            fix="export the file again; a header holds column names only",
+        )
     accepted = int(con.sql(f"SELECT count(*) FROM {quote_ident(table)}").fetchall()[0][0])
     rejected = int(con.sql(f"SELECT count(*) FROM {quote_ident(rejects)}").fetchall()[0][0])
     return RawTable(
@@ -118,7 +146,7 @@ def drop_raw(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
             con.execute(f"DROP {k} IF EXISTS {quote_ident(name)}")
 
 
-def _check_file(source: str, path: Path) -> None:
+def _check_file(source: str, path: Path, fmt: str) -> None:
     if not path.exists():
         raise SourceError(
             "file not found",
@@ -135,8 +163,27 @@ def _check_file(source: str, path: Path) -> None:
             path=str(path),
             fix="export the source again; a header row at least is expected",
         )
-    if path.suffix.lower() == ".gz":
+    is_gzip = path.suffix.lower() == ".gz"
+    if is_gzip:
         _check_gzip(source, path)
+    with gzip.open(path, "rb") if is_gzip else open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith(_UTF16_32_BOMS):
+        raise SourceError(
+            "the file is UTF-16 or UTF-32 encoded",
+            source=source,
+            path=str(path),
+            fix="export it as UTF-8 (or Windows-1252 with `encoding: windows-1252`)",
+        )
+    control = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS or b == 127)
+    if fmt != "parquet" and control > _BINARY_SHARE * len(head):
+        raise SourceError(
+            f"the file is not text ({control} control bytes in its first {len(head)})",
+            source=source,
+            path=str(path),
+            fix=f"check that `path` names the {fmt} export (not an image, archive or "
+            "spreadsheet) and that `format` is right",
+        )
 
 
 def _check_gzip(source: str, path: Path) -> None:
@@ -184,6 +231,8 @@ def _read_csv(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects: str, delimiter: str | None
 ) -> None:
     params: dict[str, object] = {"path": str(path)}
+    for leftover in ("omnimdm_csv_errors", "omnimdm_csv_scans"):  # from a failed read
+        con.execute(f"DROP TABLE IF EXISTS {leftover}")
     delim = ""
     if delimiter:
         delim, params["delim"] = ", delim = $delim", delimiter

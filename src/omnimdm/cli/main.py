@@ -13,6 +13,7 @@ import click
 
 from omnimdm.config import DEFAULT_CONFIG_PATH, Config, load_config
 from omnimdm.errors import OmnimdmError
+from omnimdm.logs import allow_pii
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,10 +72,20 @@ def handle_errors(fn: F) -> F:
     help="Store file; overrides the config's store.path.",
 )
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.option(
+    "--log-pii",
+    is_flag=True,
+    envvar="OMNIMDM_LOG_PII",
+    help="Allow personal data (raw rows, values quoted in errors) in logs and error messages, "
+    "for debugging. Off by default: logs carry counts and ids only.",
+)
 @click.version_option(package_name="omnimdm")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path, store: Path | None, verbose: int) -> None:
+def cli(
+    ctx: click.Context, config_path: Path, store: Path | None, verbose: int, log_pii: bool
+) -> None:
     """omnimdm: match customers across channels and write one golden record per person."""
+    allow_pii(log_pii)
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # Splink reports training detail at WARNING; show it only with -vv

@@ -5,8 +5,12 @@
 and record behind each golden field, and the steward decisions involved.
 ``explain_pair``: the per-comparison match weights of any two records (see
 :mod:`omnimdm.match.explain`), also for pairs never blocked together.
-Both read the store in one short session; ids and counts only, except the golden values
-that ``explain`` shows the steward on purpose.
+``explain_golden`` is a reader: it reads the published snapshot only, so it works while a
+run holds the store. ``explain_pair`` needs the canonical records and their term
+frequencies, which the snapshot does not carry (a second copy of every record would
+double the publish at a million records): it reads the store in one short session and
+fails at once, naming the holder, while another process writes. Ids and counts only,
+except the golden values that ``explain`` shows the steward on purpose.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from omnimdm.config import MatchingConfig
-from omnimdm.errors import ReviewError
+from omnimdm.errors import ReviewError, StoreError
 from omnimdm.match.explain import PairExplanation, PairScorer, latest_model
 from omnimdm.review.decisions import Decision, Status, load_decisions, with_status
 from omnimdm.review.records import RecordKey, published
@@ -70,7 +74,16 @@ def weakest_link(
 
 
 def explain_golden(store: Store, golden_id: str, *, threshold: float) -> GoldenExplanation:
-    with published(store, "explain") as con:
+    """Explain a golden record as published. Reads the snapshot only (a reader: works while
+    a run holds the store); the decisions shown are the log as of the published run, with
+    their status then, i.e. the decisions that shaped this golden record."""
+    with store.reader() as con:
+        tables = set(Store.tables(con))
+        if "cluster_edges" not in tables:
+            raise StoreError(
+                f"the snapshot {store.snapshot_path} was written by an older omnimdm and "
+                "lacks what explain reads; run `omnimdm run` once to refresh it"
+            )
         keys = entity_members(con, golden_id)
         edges = [
             EdgeInfo(
@@ -84,7 +97,7 @@ def explain_golden(store: Store, golden_id: str, *, threshold: float) -> GoldenE
                 """WITH m AS (SELECT * FROM clusters WHERE golden_id = $g)
                     SELECT a.source, a.source_record_id, b.source, b.source_record_id,
                            p.match_probability, p.match_weight
-                    FROM match_pairs p JOIN m a ON a.record_id = p.record_id_l
+                    FROM cluster_edges p JOIN m a ON a.record_id = p.record_id_l
                     JOIN m b ON b.record_id = p.record_id_r
                     ORDER BY p.match_probability DESC, 1, 2, 3, 4""",
                 params={"g": golden_id},
@@ -99,12 +112,9 @@ def explain_golden(store: Store, golden_id: str, *, threshold: float) -> GoldenE
             ).fetchall()
         ]
         member_set = set(keys)
-        involved = [
-            d
-            for d in load_decisions(con, include_revoked=True)
-            if d.a in member_set or d.b in member_set
-        ]
-        decisions = with_status(con, involved)
+        logged = load_decisions(con, include_revoked=True) if "review_decisions" in tables else []
+        involved = [d for d in logged if d.a in member_set or d.b in member_set]
+        decisions = with_status(con, involved, "decision_records")
     forced = [(d.a, d.b) for d, s in decisions if s == "active" and d.decision == "same"]
     return GoldenExplanation(
         golden_id=golden_id,

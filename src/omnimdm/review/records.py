@@ -139,17 +139,13 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     }
 
 
-#: a steward command waits this long for another short steward holder (the review
-#: screen loading its next page in the background); a run's lock still fails it quickly
-STEWARD_LOCK_WAIT_S = 1.0
-
-
 @contextlib.contextmanager
 def published(store: Store, command: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One short steward session (writer lock held) on a store with a published run."""
+    """One short steward session (writer lock held) on a store with a published run; fails
+    at once with :class:`~omnimdm.errors.LockError` while another process writes."""
     if not store.path.exists():
         raise StoreError(f"no store at {store.path}; run `omnimdm run` first")
-    with store.writer(command, wait_s=STEWARD_LOCK_WAIT_S) as con:
+    with store.writer(command) as con:
         if "clusters" not in _tables(con):
             raise StoreError(f"{store.path} has no published run yet; run `omnimdm run` first")
         yield con

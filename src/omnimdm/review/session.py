@@ -78,6 +78,9 @@ class ReviewSession:
     _exhausted: bool = False
     _prefetch: threading.Thread | None = None
     _prefetch_error: BaseException | None = None
+    #: the store lock fails at once for a second holder, so this session's own store
+    #: sessions (a page loading in the background, a decision) take turns here first
+    _turn: threading.Lock = field(default_factory=threading.Lock)
 
     # -- loading ----------------------------------------------------------------------
     def _load_page(self) -> bool:
@@ -85,7 +88,7 @@ class ReviewSession:
         if self._exhausted:
             return False
         after = self.items[-1].item.position if self.items else 0
-        with published(self.store, "review") as con:
+        with self._turn, published(self.store, "review") as con:
             if not self.items:
                 self.total = count_undecided(con)
             page = undecided(con, after=after, limit=self.page_size)
@@ -176,16 +179,19 @@ class ReviewSession:
     def _decide(self, current: Shown, kind: str) -> Screen:
         item = current.item
         try:
-            outcome = decide(
-                self.store,
-                item.a,
-                item.b,
-                kind,  # type: ignore[arg-type]
-                reviewer=self.reviewer,
-                origin="review",
-                hashes=current.hashes,
-                replace=[item.decision_id] if item.kind == "recheck" and item.decision_id else (),
-            )
+            with self._turn:
+                outcome = decide(
+                    self.store,
+                    item.a,
+                    item.b,
+                    kind,  # type: ignore[arg-type]
+                    reviewer=self.reviewer,
+                    origin="review",
+                    hashes=current.hashes,
+                    replace=[item.decision_id]
+                    if item.kind == "recheck" and item.decision_id
+                    else (),
+                )
         except OmnimdmError as err:  # locked by a run, contradiction: stay on the pair
             return self._screen(f"not saved: {err}")
         ids = outcome.written or outcome.unchanged
@@ -199,14 +205,15 @@ class ReviewSession:
         previous = self.items[self.history[-1]]
         if previous.decision_id is not None:
             try:
-                revoke_pair(
-                    self.store,
-                    previous.item.a,
-                    previous.item.b,
-                    reviewer=self.reviewer,
-                    note="undone in review",
-                    decision_id=previous.decision_id,
-                )
+                with self._turn:
+                    revoke_pair(
+                        self.store,
+                        previous.item.a,
+                        previous.item.b,
+                        reviewer=self.reviewer,
+                        note="undone in review",
+                        decision_id=previous.decision_id,
+                    )
             except OmnimdmError as err:
                 return self._screen(f"undo not saved: {err}")
             previous.decision_id = None

@@ -1,0 +1,6 @@
+"""``python -m omnimdm``: the command line."""
+
+from omnimdm.cli import main
+
+if __name__ == "__main__":
+    main()
