@@ -74,3 +74,30 @@ def map_distinct(
     TIMINGS[out] = round(time.perf_counter() - started, 3)
     log.debug("mapped %d distinct values into %s (%d workers)", len(rows), out, workers)
     return len(rows)
+
+
+def append_distinct(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    distinct_sql: str,
+    fn: Mapper,
+    out: str,
+    staging: str,
+    in_cols: Sequence[str],
+    out_schema: pa.Schema,
+    params: dict[str, object] | None = None,
+) -> int:
+    """:func:`map_distinct` into ``staging`` and append its rows to ``out`` (same columns):
+    the Python remainder of a set-based lookup. Returns the number of keys mapped."""
+    mapped = map_distinct(
+        con,
+        distinct_sql=distinct_sql,
+        fn=fn,
+        out=staging,
+        in_cols=in_cols,
+        out_schema=out_schema,
+        params=params,
+    )
+    con.execute(f"INSERT INTO {out} SELECT * FROM {staging}")
+    con.execute(f"DROP TABLE {staging}")
+    return mapped

@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 
 from omnimdm.normalize import mappers
-from omnimdm.normalize.distinct_map import map_distinct
+from omnimdm.normalize.distinct_map import append_distinct
 
 _LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 #: plain ASCII text with at least one letter or digit (separators: space . , : / _ -)
@@ -61,18 +61,17 @@ def build_national_id_lookup(
               WHERE kind IS NOT NULL)"""
     )
     counts = {
-        "national_ids_by_python": map_distinct(
+        "national_ids_by_python": append_distinct(
             con,
             distinct_sql="SELECT raw, country FROM nid_values WHERE kind IS NULL ORDER BY ALL",
             fn=mappers.national_id,
-            out="nid_slow",
+            out=out,
+            staging="nid_slow",
             in_cols=("raw", "country"),
             out_schema=mappers.NATIONAL_ID,
         )
     }
-    con.execute(f"INSERT INTO {out} SELECT * FROM nid_slow")
     (distinct,) = con.sql("SELECT count(*) FROM nid_values").fetchall()[0]
     counts["national_ids"] = int(distinct)
     con.execute("DROP TABLE nid_values")
-    con.execute("DROP TABLE nid_slow")
     return counts

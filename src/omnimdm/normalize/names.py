@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from omnimdm.normalize import mappers
-from omnimdm.normalize.distinct_map import map_distinct
+from omnimdm.normalize.distinct_map import append_distinct, map_distinct
 
 #: a last-name value of one or two plain words (letters, apostrophes, hyphens; starting
 #: with a letter; single spaces): its split and display forms are those of its words
@@ -52,17 +52,17 @@ def build_surname_lookup(con: duckdb.DuckDBPyConnection, values_sql: str, out: s
         LEFT JOIN surname_words w2 ON w2.word = nullif(split_part(v.raw, ' ', 2), '')
         WHERE v.plain AND NOT w1.particle AND NOT coalesce(w2.particle, false)"""
     )
-    map_distinct(
+    append_distinct(
         con,
         distinct_sql=f"SELECT raw FROM surname_values ANTI JOIN {out} USING (raw) ORDER BY 1",
         fn=mappers.surnames_display,
-        out="surname_slow",
+        out=out,
+        staging="surname_slow",
         in_cols=("raw",),
         out_schema=mappers.SURNAMES_DISPLAY,
     )
-    con.execute(f"INSERT INTO {out} SELECT * FROM surname_slow")
     (distinct,) = con.sql("SELECT count(*) FROM surname_values").fetchall()[0]
-    for table in ("surname_values", "surname_words", "surname_slow"):
+    for table in ("surname_values", "surname_words"):
         con.execute(f"DROP TABLE {table}")
     return int(distinct)
 

@@ -18,7 +18,7 @@ import phonenumbers
 from phonenumbers import PhoneMetadata
 
 from omnimdm.normalize import mappers
-from omnimdm.normalize.distinct_map import map_distinct
+from omnimdm.normalize.distinct_map import append_distinct
 
 #: numbers whose last 8 digits repeat one digit are placeholders (``600000000``): slow path
 _REPEATED = "|".join(f"{d}{{8}}" for d in range(10))
@@ -199,17 +199,17 @@ def build_phone_lookup(
         "NULL::VARCHAR AS reason FROM phone_distinct d JOIN phone_fast f "
         "ON d.clean AND f.digits = d.digits AND f.region = d.region"
     )
-    slow = map_distinct(
+    slow = append_distinct(
         con,
         distinct_sql=f"SELECT raw, region FROM phone_distinct ANTI JOIN {out} "
         "USING (raw, region) ORDER BY ALL",
         fn=mappers.phone,
-        out="phone_slow",
+        out=out,
+        staging="phone_slow",
         in_cols=("raw", "region"),
         out_schema=mappers.PHONE,
     )
-    con.execute(f"INSERT INTO {out} SELECT * FROM phone_slow")
-    for t in ("phone_distinct", "phone_clean", "phone_fast", "phone_slow"):
+    for t in ("phone_distinct", "phone_clean", "phone_fast"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     total = int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
     return {"distinct_phones": total, "phones_by_python": slow}

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from omnimdm.normalize import mappers
 from omnimdm.normalize.address_rules import HEAD_NUMBER, street_head_template, street_tail_floor
-from omnimdm.normalize.distinct_map import map_distinct
+from omnimdm.normalize.distinct_map import append_distinct, map_distinct
 
 S = pa.string()
 #: a line whose first digit starts its house number token (the parser's number regex,
@@ -37,14 +37,6 @@ _LINE = (
 _NEXT = r"^\s*(#|,|[^\s,#]+)"
 HEAD_TEMPLATE = pa.schema([("street_type", S), ("street_name", S), ("head_ok", pa.bool_())])
 TAIL_FLOOR = pa.schema([("floor_door", S), ("tail_ok", pa.bool_())])
-
-
-def head_template(template: str) -> tuple[str | None, str | None, bool]:
-    return street_head_template(template)
-
-
-def tail_floor(tail: str) -> tuple[str | None, bool]:
-    return street_tail_floor(tail)
 
 
 def build_street_lookup(con: duckdb.DuckDBPyConnection, lines_sql: str, out: str) -> dict[str, int]:
@@ -73,7 +65,7 @@ def build_street_lookup(con: duckdb.DuckDBPyConnection, lines_sql: str, out: str
     counts["street_templates"] = map_distinct(
         con,
         distinct_sql="SELECT DISTINCT template FROM street_fast_in ORDER BY 1",
-        fn=head_template,
+        fn=street_head_template,
         out="street_heads",
         in_cols=("template",),
         out_schema=HEAD_TEMPLATE,
@@ -81,7 +73,7 @@ def build_street_lookup(con: duckdb.DuckDBPyConnection, lines_sql: str, out: str
     counts["street_tails"] = map_distinct(
         con,
         distinct_sql="SELECT DISTINCT tail FROM street_fast_in ORDER BY 1",
-        fn=tail_floor,
+        fn=street_tail_floor,
         out="street_tails",
         in_cols=("tail",),
         out_schema=TAIL_FLOOR,
@@ -93,15 +85,15 @@ def build_street_lookup(con: duckdb.DuckDBPyConnection, lines_sql: str, out: str
         JOIN street_tails t USING (tail)
         WHERE h.head_ok AND t.tail_ok"""
     )
-    counts["streets_by_python"] = map_distinct(
+    counts["streets_by_python"] = append_distinct(
         con,
         distinct_sql=f"SELECT raw FROM street_split ANTI JOIN {out} USING (raw) ORDER BY 1",
         fn=mappers.street,
-        out="street_slow",
+        out=out,
+        staging="street_slow",
         in_cols=("raw",),
         out_schema=mappers.STREET,
     )
-    con.execute(f"INSERT INTO {out} SELECT * FROM street_slow")
-    for table in ("street_split", "street_fast_in", "street_heads", "street_tails", "street_slow"):
+    for table in ("street_split", "street_fast_in", "street_heads", "street_tails"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return counts
