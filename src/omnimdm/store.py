@@ -92,6 +92,20 @@ MIGRATIONS: dict[int, Sequence[str]] = {
             match_probability DOUBLE, match_weight DOUBLE, uncertainty DOUBLE,
             records_affected INTEGER, impact DOUBLE, decision_id INTEGER, run_id INTEGER)""",
     ),
+    # 4: erasure (issue 7). Tombstones keep only an HMAC-SHA256 of each forgotten
+    # identifier (the key lives outside this file); the audit log holds no personal data.
+    4: (
+        """CREATE TABLE IF NOT EXISTS erasure_tombstones (
+            kind VARCHAR NOT NULL CHECK (kind IN ('record', 'email', 'phone')),
+            hmac VARCHAR NOT NULL, key_id VARCHAR NOT NULL, audit_id INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL, PRIMARY KEY (kind, hmac))""",
+        """CREATE TABLE IF NOT EXISTS erasure_audit (
+            audit_id INTEGER PRIMARY KEY, requested_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP, run_id INTEGER, operator VARCHAR, reference VARCHAR,
+            selectors JSON, records_removed INTEGER, records_by_source JSON,
+            golden_ids_affected VARCHAR[], rejects_removed INTEGER, events_removed INTEGER,
+            decisions_removed INTEGER, tombstones_added INTEGER)""",
+    ),
 }
 #: the newest migration this omnimdm knows (numbers may have gaps while branches land;
 #: every missing one is applied in ascending order)
@@ -190,6 +204,11 @@ class StoreLock:
             return False
         return True
 
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lock now."""
+        return self._fh is not None
+
     def release(self) -> None:
         if self._fh is not None:
             fh, self._fh = self._fh, None
@@ -205,6 +224,15 @@ class StoreLock:
             return LockHolder(int(data["pid"]), str(data["command"]), str(data["started_at"]))
         except (ValueError, KeyError, TypeError):
             return None
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a folder, after a rename in it) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -232,16 +260,65 @@ class Store:
 
         Steward commands (review, explain, report) use it for well under a second at a
         time; ``wait_s`` lets a run wait that long rather than fail on such a holder."""
+        with self.locked(command, wait_s=wait_s), self.connection() as con:
+            yield con
+
+    @contextlib.contextmanager
+    def locked(self, command: str, *, wait_s: float = 0.0) -> Iterator[None]:
+        """Hold the writer lock (no connection): for work that must also happen while no
+        connection is open, such as :meth:`rewrite_file`."""
         self.lock.acquire(command, wait_s=wait_s)
         try:
-            con = connect(self.path)
-            try:
-                self.migrate(con)
-                yield con
-            finally:
-                con.close()
+            yield
         finally:
             self.lock.release()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An open, migrated connection to the store; the caller holds the writer lock."""
+        con = connect(self.path)
+        try:
+            self.migrate(con)
+            yield con
+        finally:
+            con.close()
+
+    def rewrite_file(self) -> None:
+        """Copy the whole store into a fresh file and swap it in by atomic rename.
+
+        DuckDB keeps the bytes of deleted rows in the file after DELETE, VACUUM and
+        CHECKPOINT; a fresh file written by ``COPY FROM DATABASE`` holds only live rows.
+        Call with the writer lock held and no connection open. Leftovers of interrupted
+        rewrites and snapshot writes (which may hold erased rows) are removed too.
+        """
+        if not self.lock.held:
+            raise StoreError("rewrite_file needs the writer lock")
+        self._remove_leftovers()
+        tmp = self.path.with_name(f"{self.path.name}.rewrite-{os.getpid()}")
+        con = connect(self.path)
+        try:
+            con.execute("CHECKPOINT")
+            name = con.sql("SELECT current_database()").fetchall()[0][0]
+            con.execute("ATTACH ? AS omnimdm_fresh", [str(tmp)])
+            con.execute(f"COPY FROM DATABASE {quote_ident(name)} TO omnimdm_fresh")
+            con.execute("DETACH omnimdm_fresh")
+        except BaseException:
+            con.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        con.close()
+        _fsync(tmp)
+        # a WAL left beside the old file would be replayed onto the new one
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+        os.replace(tmp, self.path)
+        _fsync(self.path.parent)
+
+    def _remove_leftovers(self) -> None:
+        patterns = (f"{self.path.name}.rewrite-*", f"{self.snapshot_path.name}.tmp-*")
+        for pattern in patterns:
+            for leftover in self.path.parent.glob(pattern):
+                leftover.unlink(missing_ok=True)
+                log.info("removed %s (left by an interrupted write)", leftover.name)
 
     @staticmethod
     def migrate(
@@ -404,8 +481,7 @@ class Store:
                 con.execute(f"USE {quote_ident(main)}")
         finally:
             con.execute("DETACH snap")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        _fsync(tmp)
         os.replace(tmp, self.snapshot_path)
 
     # -- reader side -------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Writes two staging tables for the run: ``src_records`` (one row per accepted record, every
 field as text, the original row as JSON in ``raw``, merged with the previous run's records)
-and ``rejects`` (one row per rejected input row with a reason). ``rows read = accepted +
-rejected`` holds per source.
+and ``rejects`` (one row per rejected input row with a reason). Rows of forgotten persons
+(erasure tombstones) are dropped before either table sees them and counted as
+``suppressed``: ``rows read = accepted + rejected + suppressed`` holds per source.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -28,6 +30,9 @@ from omnimdm.config import Config, SourceConfig
 from omnimdm.errors import SourceError
 from omnimdm.store import quote_ident, record_id_sql
 
+if TYPE_CHECKING:
+    from omnimdm.erase.tombstones import Suppressor
+
 log = logging.getLogger(__name__)
 
 FIELD_COLUMNS = tuple(f for f in INPUT_FIELDS if f != "source_record_id")
@@ -43,10 +48,12 @@ class SourceCounts:
     read: int = 0
     accepted: int = 0
     rejected: int = 0
+    #: rows of forgotten persons, dropped before anything was stored
+    suppressed: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
 
     def reconciles(self) -> bool:
-        return self.read == self.accepted + self.rejected
+        return self.read == self.accepted + self.rejected + self.suppressed
 
 
 def preset_for(source: SourceConfig) -> Preset:
@@ -195,6 +202,13 @@ def _updated_ts_expr(preset: Preset) -> str:
     )
 
 
+#: duplicates of one id: the latest update wins, then the last row in the file
+_DUP_RANK = """CASE WHEN problem IS NULL AND source_record_id IS NOT NULL THEN
+    row_number() OVER (PARTITION BY source_record_id, problem IS NULL
+                       ORDER BY updated_ts DESC NULLS LAST, row_ordinal DESC)
+    END AS dup_rank"""
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
     config: Config,
@@ -204,8 +218,11 @@ def ingest_source(
     rejects: str,
     run_id: int,
     has_previous: bool,
+    suppressor: Suppressor | None = None,
 ) -> SourceCounts:
-    """Read one source into the run's ``src_records`` and ``rejects`` staging tables."""
+    """Read one source into the run's ``src_records`` and ``rejects`` staging tables;
+    ``suppressor`` (when the store holds erasure tombstones) drops forgotten persons' rows
+    first."""
     preset = preset_for(source)
     path = config.source_path(source)
     fmt = source.format or preset.format
@@ -220,23 +237,30 @@ def ingest_source(
     _check_required(raw, preset, source.name, path)
     select, params = _field_exprs(raw, preset, source.name, path)
     deep = _deep_json_rows(con, raw) if raw.is_json else []
-    # one materialization: mapping, row problems, update time and duplicate rank
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ranked AS
+    mapped = f"""
         WITH m AS (
             SELECT row_ordinal, {RAW} AS raw, {select},
                    CASE WHEN list_contains($deep, row_ordinal) THEN 'json_too_deep'
                         ELSE {_row_problem_sql(raw)} END AS problem
             FROM {quote_ident(raw.name)} t
-        ),
-        u AS (SELECT *, {_updated_ts_expr(preset)} AS updated_ts FROM m)
-        SELECT *, CASE WHEN problem IS NULL AND source_record_id IS NOT NULL THEN
-                  row_number() OVER (PARTITION BY source_record_id, problem IS NULL
-                                     ORDER BY updated_ts DESC NULLS LAST, row_ordinal DESC)
-                  END AS dup_rank
-        FROM u""",
-        {**params, "deep": deep},
-    )
+        )
+        SELECT *, {_updated_ts_expr(preset)} AS updated_ts FROM m"""
+    suppressed = 0
+    if suppressor is None:
+        # one materialization: mapping, row problems, update time and duplicate rank
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE ranked AS WITH u AS ({mapped}) "
+            f"SELECT *, {_DUP_RANK} FROM u",
+            {**params, "deep": deep},
+        )
+    else:
+        # forgotten persons' rows go before duplicates are ranked or anything is stored
+        con.execute(f"CREATE OR REPLACE TEMP TABLE mapped AS {mapped}", {**params, "deep": deep})
+        suppressed = suppressor.suppress(
+            con, config, source, rows="mapped", reader_rejects=quote_ident(raw.rejects)
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT *, {_DUP_RANK} FROM mapped")
+        con.execute("DROP TABLE mapped")
     con.execute(
         f"INSERT INTO {rejects} SELECT $src, row_ordinal, byte_offset, reason, raw "
         f"FROM {quote_ident(raw.rejects)}",
@@ -273,7 +297,7 @@ def ingest_source(
         LEFT JOIN {previous} o USING (record_id)""",
         {"src": source.name, "kind": source.kind, "run": run_id},
     )
-    counts = SourceCounts(read=raw.rows_read)
+    counts = SourceCounts(read=raw.rows_read, suppressed=suppressed)
     for reason, n in con.sql(
         f"SELECT reason, count(*) FROM {rejects} WHERE source = $src GROUP BY ALL ORDER BY 1",
         params={"src": source.name},
@@ -288,11 +312,12 @@ def ingest_source(
     if not counts.reconciles():  # pragma: no cover - a bug, not a user error
         raise AssertionError(f"row counts do not reconcile for {source.name}: {counts}")
     log.info(
-        "ingested %s: read=%d accepted=%d rejected=%d",
+        "ingested %s: read=%d accepted=%d rejected=%d suppressed=%d",
         source.name,
         counts.read,
         counts.accepted,
         counts.rejected,
+        counts.suppressed,
     )
     return counts
 

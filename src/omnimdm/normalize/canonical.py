@@ -64,6 +64,30 @@ def _base_inner_sql(config: Config, records: str) -> str:
     """
 
 
+def build_base(con: duckdb.DuckDBPyConnection, config: Config, records: str, out: str) -> int:
+    """Temp table ``out``: the trimmed raw fields of the active rows of ``records`` (a table
+    or a parenthesized query with the columns of ``src_records``) with their ``country``
+    (ISO-2) and ``region_key`` (the region national phone numbers are read in). Returns
+    the number of distinct country values mapped."""
+    inner = _base_inner_sql(config, records)
+    countries = map_distinct(
+        con,
+        distinct_sql=f"SELECT DISTINCT country_raw FROM ({inner}) WHERE country_raw IS NOT NULL "
+        "ORDER BY 1",
+        fn=mappers.country,
+        out=f"{out}_country",
+        in_cols=("raw",),
+        out_schema=mappers.COUNTRY,
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT b.*, c.iso2 AS country, coalesce(c.iso2, b.default_region) AS region_key
+        FROM ({inner}) b LEFT JOIN {out}_country c ON c.raw = b.country_raw
+    """)
+    con.execute(f"DROP TABLE {out}_country")
+    return countries
+
+
 def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Country, birth date, national id, postcode, city and street per distinct value."""
     counts: dict[str, int] = {}
@@ -222,21 +246,7 @@ def normalize(
         timings[f"normalize.{name}"] = round(time.perf_counter() - started, 3)
 
     t = time.perf_counter()
-    inner = _base_inner_sql(config, records)
-    counts["distinct_countries"] = map_distinct(
-        con,
-        distinct_sql=f"SELECT DISTINCT country_raw FROM ({inner}) WHERE country_raw IS NOT NULL "
-        "ORDER BY 1",
-        fn=mappers.country,
-        out="nc_country",
-        in_cols=("raw",),
-        out_schema=mappers.COUNTRY,
-    )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE nc_base AS
-        SELECT b.*, c.iso2 AS country, coalesce(c.iso2, b.default_region) AS region_key
-        FROM ({inner}) b LEFT JOIN nc_country c ON c.raw = b.country_raw
-    """)
+    counts["distinct_countries"] = build_base(con, config, records, "nc_base")
     step("base", t)
     t = time.perf_counter()
     counts.update({f"distinct_{k}": v for k, v in build_name_tables(con, "nc_base").items()})
@@ -263,7 +273,6 @@ def normalize(
     for table in (
         "nc_who",
         "nc_base",
-        "nc_country",
         "nc_dob",
         "nc_nid",
         "nc_pc",
