@@ -69,8 +69,11 @@ def forget_cmd(
     _print(result)
 
 
-def _golden_line(golden_id: str, removed: int, before: int) -> str:
+def _golden_line(golden_id: str, removed: int, before: int, *, dry_run: bool) -> str:
     left = before - removed
+    if dry_run:
+        outcome = "would be erased" if left == 0 else f"would be rebuilt from {left} remaining"
+        return f"  {golden_id}: {removed} of {before} records; the golden record {outcome}"
     if left == 0:
         return f"  {golden_id}: all {before} records removed (golden record erased)"
     return f"  {golden_id}: {removed} of {before} records removed, rebuilt from {left} remaining"
@@ -91,7 +94,7 @@ def _print(result: ForgetResult) -> None:
     if result.golden_ids:
         console.print("golden records:")
         for golden_id, (removed, before) in result.golden_ids.items():
-            console.print(_golden_line(golden_id, removed, before))
+            console.print(_golden_line(golden_id, removed, before, dry_run=result.dry_run))
     verb = "would be" if result.dry_run else "were"
     console.print(
         f"{result.rejects_removed} rejected row(s), {result.events_removed} golden-id event(s) "
