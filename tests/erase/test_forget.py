@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 from omnimdm.store import Store
+from tests.conftest import write_config
 from tests.erase.conftest import ErasureEnv
 from tests.erase.traces import byte_hits, sql_hits, table_count
 
@@ -202,3 +204,19 @@ def test_requests_that_are_refused(env: ErasureEnv) -> None:
         assert message in result.output and "Traceback" not in result.output
     assert env.cli("forget", "--source", "crm").exit_code == 2  # --id missing
     assert env.query("SELECT count(*) FROM erasure_audit") == [(0,)]
+
+
+def test_forget_before_the_first_run_keeps_the_person_out(tmp_path: Path, mini_dir: Path) -> None:
+    env = ErasureEnv(tmp_path, write_config(tmp_path, mini_dir))
+    out = env.ok("forget", "--email", "LOLA.SANCHEZ@yahoo.es", "--phone", "+34 622 33 44 55")
+    assert "0 record(s) removed" in out and "2 tombstone(s) added" in out
+    assert env.query("SELECT command, status FROM runs") == [("forget", "erasure")]
+    env.ok("run")
+    counts = json.loads(
+        str(env.query("SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1")[0][0])
+    )
+    _source_counts(counts["sources"])
+    # Dolores's CRM contact (e-mail and mobile) and her POS record (the mobile) never land
+    assert counts["sources"]["crm"]["suppressed"] == 1
+    assert counts["sources"]["pos"]["suppressed"] == 1
+    assert sql_hits(env.store, ("lola.sanchez", "622334455", "622 33 44 55", "sanchez")) == []

@@ -27,6 +27,7 @@ import getpass
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -199,31 +200,7 @@ def _apply(
     added: list[int] = []
 
     def record() -> None:
-        if plan.events:
-            con.execute(
-                "DELETE FROM golden_events e WHERE EXISTS (SELECT 1 FROM er_removed r "
-                "WHERE r.source = e.source AND r.source_record_id = e.source_record_id)"
-            )
-        con.execute(f"DELETE FROM review_decisions d WHERE {DECISION_TOUCHES}")
-        added.append(add_tombstones(con, key, plan.identifiers, audit_id))
-        con.execute(
-            "INSERT INTO erasure_audit VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                audit_id,
-                requested_at,
-                run_id,
-                request.operator or _os_user(),
-                request.reference,
-                json.dumps(request.selectors()),
-                len(plan.records),
-                json.dumps(plan.records_by_source()),
-                sorted(plan.golden_ids),
-                len(plan.rejects),
-                plan.events,
-                plan.decisions,
-                added[0],
-            ],
-        )
+        added.append(_record(con, key, plan, request, audit_id, run_id, requested_at))
 
     stage = "erase"
     try:
@@ -234,25 +211,15 @@ def _apply(
                 "rejects_removed": len(plan.rejects),
                 "golden_ids_affected": len(plan.golden_ids),
             }
+            started = time.perf_counter()
             timed_stage(ctx, "erase", lambda c: _stage_erase(c, plan), None)
             for stage, fn in STAGES[1:]:
                 timed_stage(ctx, stage, fn, None)
             stage = "publish"
-            _erased_events(ctx, sorted(plan.golden_ids))
-
-            def before_commit() -> None:
-                save_model_sql(ctx)
-                record()
-
-            store.publish(
-                con,
-                run_id,
-                PUBLISHED_TABLES,
-                counts=ctx.counts,
-                timings=ctx.timings,
-                append=APPENDED_TABLES,
-                views=PUBLISHED_VIEWS,
-                before_commit=before_commit,
+            _publish(ctx, sorted(plan.golden_ids), record)
+            ctx.timings["total"] = round(time.perf_counter() - started, 3)
+            con.execute(
+                "UPDATE runs SET timings = ? WHERE run_id = ?", [json.dumps(ctx.timings), run_id]
             )
         else:
             con.execute("BEGIN TRANSACTION")
@@ -266,6 +233,73 @@ def _apply(
             raise
         raise StageError(stage, run_id, err) from err
     return audit_id, run_id, added[0]
+
+
+def _publish(ctx: RunContext, golden_ids: list[str], record: Callable[[], None]) -> None:
+    """``ERASED`` events, then the usual publish with ``record`` in its transaction."""
+    t = time.perf_counter()
+    if golden_ids:
+        ctx.con.execute(
+            f"INSERT INTO {ctx.stg('golden_events')} BY NAME SELECT $run::INTEGER AS run_id, "
+            "'ERASED' AS event, unnest($ids)::VARCHAR AS golden_id, "
+            "current_localtimestamp()::TIMESTAMP AS created_at",
+            {"run": ctx.run_id, "ids": golden_ids},
+        )
+
+    def before_commit() -> None:
+        save_model_sql(ctx)  # a model retrained because the definition changed
+        record()
+
+    ctx.store.publish(
+        ctx.con,
+        ctx.run_id,
+        PUBLISHED_TABLES,
+        counts=ctx.counts,
+        timings=ctx.timings,
+        append=APPENDED_TABLES,
+        views=PUBLISHED_VIEWS,
+        before_commit=before_commit,
+    )
+    ctx.timings["publish"] = round(time.perf_counter() - t, 3)
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    key: ErasureKey,
+    plan: ForgetPlan,
+    request: ForgetRequest,
+    audit_id: int,
+    run_id: int,
+    requested_at: object,
+) -> int:
+    """Inside the publishing transaction: drop the log rows naming removed records, add
+    the tombstones and the audit row. Returns the number of new tombstones."""
+    if plan.events:
+        con.execute(
+            "DELETE FROM golden_events e WHERE EXISTS (SELECT 1 FROM er_removed r "
+            "WHERE r.source = e.source AND r.source_record_id = e.source_record_id)"
+        )
+    con.execute(f"DELETE FROM review_decisions d WHERE {DECISION_TOUCHES}")
+    added = add_tombstones(con, key, plan.identifiers, audit_id)
+    con.execute(
+        "INSERT INTO erasure_audit VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            audit_id,
+            requested_at,
+            run_id,
+            request.operator or _os_user(),
+            request.reference,
+            json.dumps(request.selectors()),
+            len(plan.records),
+            json.dumps(plan.records_by_source()),
+            sorted(plan.golden_ids),
+            len(plan.rejects),
+            plan.events,
+            plan.decisions,
+            added,
+        ],
+    )
+    return added
 
 
 def _os_user() -> str:
@@ -308,14 +342,3 @@ def _stage_erase(ctx: RunContext, plan: ForgetPlan) -> None:
             "rejected_by_reason": {str(r): int(n) for r, n in reasons},
         }
     ctx.counts["sources"] = per_source
-
-
-def _erased_events(ctx: RunContext, golden_ids: list[str]) -> None:
-    """An ``ERASED`` event (golden id only) for every golden id that lost a record."""
-    if golden_ids:
-        ctx.con.execute(
-            f"INSERT INTO {ctx.stg('golden_events')} BY NAME SELECT $run::INTEGER AS run_id, "
-            "'ERASED' AS event, unnest($ids)::VARCHAR AS golden_id, "
-            "current_localtimestamp()::TIMESTAMP AS created_at",
-            {"run": ctx.run_id, "ids": golden_ids},
-        )

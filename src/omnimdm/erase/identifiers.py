@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import duckdb
@@ -70,34 +70,49 @@ def request_phone(raw: str, regions: Sequence[str]) -> str:
     return numbers.pop()
 
 
-def row_identifiers(con: duckdb.DuckDBPyConnection, config: Config, records: str, out: str) -> None:
-    """Temp table ``out`` (row_key, kind, value): every identifier of every active row of
-    ``records`` (``src_records`` columns; ``record_id`` is the row key)."""
-    build_base(con, config, records, "er_base")
-    build_phone_lookup(
-        con,
-        "SELECT mobile AS raw, region_key AS region FROM er_base "
-        "UNION ALL SELECT phone, region_key FROM er_base",
-        "er_phone",
+def row_identifiers(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    records: str,
+    out: str,
+    kinds: Collection[str] = KINDS,
+) -> None:
+    """Temp table ``out`` (row_key, kind, value): the identifiers of ``kinds`` of every
+    active row of ``records`` (``src_records`` columns; ``record_id`` is the row key).
+    Record keys need no normalization; e-mails and phones are normalized only if asked."""
+    parts = []
+    if "record" in kinds:
+        parts.append(
+            "SELECT record_id AS row_key, 'record' AS kind, "
+            "source || chr(31) || source_record_id AS value "
+            f"FROM {records} WHERE source_record_id IS NOT NULL AND retired_run IS NULL"
+        )
+    if "email" in kinds or "phone" in kinds:
+        build_base(con, config, records, "er_base")
+    if "email" in kinds:
+        build_email_lookup(con, "SELECT email FROM er_base", "er_email")
+        parts.append(
+            "SELECT b.record_id AS row_key, 'email' AS kind, e.email_norm AS value FROM er_base b "
+            "JOIN er_email e ON e.email = b.email WHERE e.email_norm IS NOT NULL"
+        )
+    if "phone" in kinds:
+        build_phone_lookup(
+            con,
+            "SELECT mobile AS raw, region_key AS region FROM er_base "
+            "UNION ALL SELECT phone, region_key FROM er_base",
+            "er_phone",
+        )
+        parts.extend(
+            f"SELECT b.record_id AS row_key, 'phone' AS kind, p.e164 AS value "
+            f"FROM er_base b JOIN er_phone p "
+            f"ON p.raw = b.{column} AND p.region = b.region_key WHERE p.e164 IS NOT NULL"
+            for column in ("mobile", "phone")
+        )
+    empty = "SELECT NULL::BIGINT AS row_key, NULL::VARCHAR AS kind, NULL::VARCHAR AS value "
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out} AS "
+        + " UNION ALL ".join(parts or [empty + "WHERE false"])
     )
-    build_email_lookup(con, "SELECT email FROM er_base", "er_email")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT record_id AS row_key, 'record' AS kind,
-               source || chr(31) || source_record_id AS value
-        FROM er_base WHERE source_record_id IS NOT NULL
-        UNION ALL
-        SELECT b.record_id, 'email', e.email_norm
-        FROM er_base b JOIN er_email e ON e.email = b.email WHERE e.email_norm IS NOT NULL
-        UNION ALL
-        SELECT b.record_id, 'phone', p.e164
-        FROM er_base b JOIN er_phone p ON p.raw = b.mobile AND p.region = b.region_key
-        WHERE p.e164 IS NOT NULL
-        UNION ALL
-        SELECT b.record_id, 'phone', p.e164
-        FROM er_base b JOIN er_phone p ON p.raw = b.phone AND p.region = b.region_key
-        WHERE p.e164 IS NOT NULL
-    """)
     for table in ("er_base", "er_phone", "er_email"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 

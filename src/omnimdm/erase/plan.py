@@ -152,15 +152,8 @@ def _match_records(
         pa.table({"kind": [k for k, _ in wanted], "value": [v for _, v in wanted]}),
     )
     try:
-        if any(kind != "record" for kind, _ in wanted):
-            every = "(SELECT * REPLACE (NULL::INTEGER AS retired_run) FROM src_records)"
-            row_identifiers(con, config, every, "er_ids")
-        else:  # record keys alone need no normalization
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE er_ids AS SELECT record_id AS row_key, "
-                "'record' AS kind, source || chr(31) || source_record_id AS value "
-                "FROM src_records"
-            )
+        every = "(SELECT * REPLACE (NULL::INTEGER AS retired_run) FROM src_records)"
+        row_identifiers(con, config, every, "er_ids", kinds={kind for kind, _ in wanted})
         con.execute("""
             CREATE OR REPLACE TEMP TABLE er_removed AS
             SELECT s.source, s.source_record_id, s.record_id FROM src_records s

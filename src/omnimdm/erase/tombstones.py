@@ -91,8 +91,10 @@ def add_tombstones(
 class Suppressor:
     """Drops tombstoned rows from an ingest's temp tables, before anything is stored."""
 
-    def __init__(self, key: ErasureKey) -> None:
+    def __init__(self, key: ErasureKey, kinds: frozenset[str]) -> None:
         self.key = key
+        #: the kinds of identifier tombstoned: only those are normalized and hashed
+        self.kinds = kinds
         self._known: set[tuple[str, str]] | None = None
 
     @classmethod
@@ -101,7 +103,10 @@ class Suppressor:
         key = active_key(con, config, create=False)
         if key is None or tombstone_count(con) == 0:
             return None
-        return cls(key)
+        kinds = frozenset(
+            str(r[0]) for r in con.sql(f"SELECT DISTINCT kind FROM {TABLE}").fetchall()
+        )
+        return cls(key, kinds)
 
     def suppress(
         self,
@@ -118,7 +123,7 @@ class Suppressor:
             f"(SELECT *, row_ordinal AS record_id, '{source.name}' AS source, "
             f"NULL::VARCHAR AS source_kind, NULL::INTEGER AS retired_run FROM {rows})"
         )
-        row_identifiers(con, config, as_records, "er_ingest_ids")
+        row_identifiers(con, config, as_records, "er_ingest_ids", kinds=self.kinds)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE er_suppressed AS
             WITH d AS (SELECT DISTINCT kind, value FROM er_ingest_ids),
