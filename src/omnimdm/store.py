@@ -9,6 +9,8 @@
   Because a DuckDB file open for writing cannot be opened by any other process, publishing
   also writes ``<store>.snapshot.duckdb`` (a copy of the published outputs swapped in by
   atomic rename) that exports and the read API use.
+* **Erasure** - DuckDB keeps deleted rows' bytes in the file; :meth:`Store.rewrite_file`
+  copies the whole store into a fresh file and swaps it in (``omnimdm forget``).
 """
 
 from __future__ import annotations
