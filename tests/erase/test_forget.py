@@ -13,6 +13,8 @@ import os
 import re
 from pathlib import Path
 
+import duckdb
+
 from omnimdm.store import Store
 from tests.conftest import write_config
 from tests.erase.conftest import ErasureEnv
@@ -78,7 +80,15 @@ def test_forget_golden_id_erases_every_trace_also_after_a_rerun(env: ErasureEnv)
     assert env.query("SELECT count(*) FROM erasure_audit") == [(0,)]
     assert table_count(env.store) == tables and not env.key.exists()
 
+    # what a killed run leaves behind: its staging tables and a half-written snapshot
+    con = duckdb.connect(str(env.store))
+    con.execute("CREATE TABLE stg_r99_src_records AS SELECT * FROM src_records")
+    con.close()
+    stale_snapshot = env.folder / "t.snapshot.duckdb.tmp-99"
+    stale_snapshot.write_bytes(env.snapshot.read_bytes())
+
     out = env.ok("forget", "--golden-id", golden_id, "--yes", "--reference", "DSAR-17")
+    assert not stale_snapshot.exists()
     assert "4 record(s) removed" in out and "golden record erased" in out
     assert oct(env.key.stat().st_mode & 0o777) == "0o600"
     _no_trace(env, MARIA, raw)

@@ -36,7 +36,7 @@ from omnimdm.config import Config
 from omnimdm.erase.keys import ErasureKey, create_key, key_path
 from omnimdm.erase.plan import DECISION_TOUCHES, ForgetPlan, ForgetRequest, plan_forget
 from omnimdm.erase.tombstones import active_key, add_tombstones
-from omnimdm.errors import ErasureError, OmnimdmError, StageError
+from omnimdm.errors import ErasureError, OmnimdmError, StageError, StoreError
 from omnimdm.pipeline import (
     APPENDED_TABLES,
     PUBLISHED_TABLES,
@@ -139,7 +139,15 @@ def forget(
             timings["rebuild_and_publish"] = round(time.perf_counter() - t, 3)
             result = _result(con, plan, dry_run=False)
         t = time.perf_counter()
-        store.rewrite_file()
+        try:
+            store.rewrite_file()
+        except (OSError, duckdb.Error) as err:
+            raise StoreError(
+                f"erasure {audit_id} is published, but rewriting the store into a fresh file "
+                f"failed ({err}), so the deleted rows' bytes are still in {store.path}. Fix "
+                "the cause (disk space?) and run the same forget again: it finds nothing left "
+                "to remove and rewrites the file"
+            ) from None
         timings["rewrite"] = round(time.perf_counter() - t, 3)
         with store.connection() as con:
             con.execute(
