@@ -100,7 +100,9 @@ def _check(request: ForgetRequest, dry_run: bool, confirmed: bool) -> None:
             "--dry-run, then confirm with --yes"
         )
     ref = (request.reference or "").casefold()
-    if len(ref) > 200 or any(v.strip().casefold() in ref for v in request.raw_values() if v):
+    # short values (a record id "17") would refuse harmless ticket numbers
+    values = [v.strip().casefold() for v in request.raw_values() if len(v.strip()) >= 6]
+    if len(ref) > 200 or any(v in ref for v in values):
         raise ErasureError(
             "the reference must be a short ticket id (at most 200 characters) and must not "
             "contain the identifiers being forgotten"
