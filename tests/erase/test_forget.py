@@ -230,3 +230,19 @@ def test_forget_before_the_first_run_keeps_the_person_out(tmp_path: Path, mini_d
     assert counts["sources"]["crm"]["suppressed"] == 1
     assert counts["sources"]["pos"]["suppressed"] == 1
     assert sql_hits(env.store, ("lola.sanchez", "622334455", "622 33 44 55", "sanchez")) == []
+
+
+def test_forget_removes_decisions_and_events_naming_the_record(env: ErasureEnv) -> None:
+    maria, majo = "crm:0035g00000AbCdEAAV", "pos:K1ABCDEFGHJKMNPQRSTVWXYZ01"
+    env.ok("review", "decide", maria, majo, "--different", "--note", "two people")
+    env.ok("run")  # the cannot-link splits the golden record: a record moves
+    moved = env.query(
+        "SELECT source, source_record_id FROM golden_events WHERE event = 'RECORD_MOVED'"
+    )
+    assert len(moved) == 1
+    source, source_record_id = (str(v) for v in moved[0])
+    out = env.ok("forget", "--source", source, "--id", source_record_id)
+    assert "1 golden-id event(s) and 1 steward decision(s) were removed" in out
+    assert env.query("SELECT count(*) FROM review_decisions") == [(0,)]
+    for db in (env.store, env.snapshot):
+        assert sql_hits(db, [source_record_id]) == [], db.name
