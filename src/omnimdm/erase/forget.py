@@ -23,6 +23,7 @@ rewrite is done.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import logging
@@ -141,20 +142,8 @@ def forget(
             timings["rebuild_and_publish"] = round(time.perf_counter() - t, 3)
             result = _result(con, plan, dry_run=False)
         t = time.perf_counter()
-        try:
-            store.rewrite_file()
-        except (OSError, duckdb.Error) as err:
-            raise StoreError(
-                f"erasure {audit_id} is published, but rewriting the store into a fresh file "
-                f"failed ({err}), so the deleted rows' bytes are still in {store.path}. Fix "
-                "the cause (disk space?) and run the same forget again: it finds nothing left "
-                "to remove and rewrites the file"
-            ) from None
+        _rewrite(store, audit_id)
         timings["rewrite"] = round(time.perf_counter() - t, 3)
-        with store.connection() as con:
-            con.execute(
-                "UPDATE erasure_audit SET finished_at = now() WHERE audit_id = ?", [audit_id]
-            )
     timings["total"] = round(time.perf_counter() - started, 3)
     log.info(
         "erasure %d: %d records removed, %d golden ids affected (run %d)",
@@ -163,15 +152,24 @@ def forget(
         len(plan.golden_ids),
         run_id,
     )
-    return ForgetResult(
-        **{
-            **result.__dict__,
-            "audit_id": audit_id,
-            "run_id": run_id,
-            "tombstones_added": added,
-            "timings": timings,
-        }
+    return dataclasses.replace(
+        result, audit_id=audit_id, run_id=run_id, tombstones_added=added, timings=timings
     )
+
+
+def _rewrite(store: Store, audit_id: int) -> None:
+    """Rewrite the store into a fresh file, then mark the audit row finished."""
+    try:
+        store.rewrite_file()
+    except (OSError, duckdb.Error) as err:
+        raise StoreError(
+            f"erasure {audit_id} is published, but rewriting the store into a fresh file "
+            f"failed ({err}), so the deleted rows' bytes are still in {store.path}. Fix the "
+            "cause (disk space?) and run the same forget again: it finds nothing left to "
+            "remove and rewrites the file"
+        ) from None
+    with store.connection() as con:
+        con.execute("UPDATE erasure_audit SET finished_at = now() WHERE audit_id = ?", [audit_id])
 
 
 def _result(con: duckdb.DuckDBPyConnection, plan: ForgetPlan, *, dry_run: bool) -> ForgetResult:
