@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format lock bench-demo bench-ingest bench-quality bench-scale bench-survive clean
+.PHONY: demo test test-fast lint format lock bench-demo bench-ingest bench-quality bench-scale bench-survive bench-erase clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench-scale: $(STAMP)
 ## bench-survive: golden ids + survivorship alone on 1M published records (store built once)
 bench-survive: $(STAMP)
 	$(BIN)/python benchmarks/survive.py --records 1000000
+
+## bench-erase: forget on published stores (40k and 200k records) and ingest with tombstones
+bench-erase: $(STAMP)
+	$(BIN)/python benchmarks/erase.py --records 40000 200000
 
 clean:
 	rm -rf omnimdm_demo benchmarks/data .pytest_cache .mypy_cache .ruff_cache

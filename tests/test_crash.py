@@ -116,14 +116,18 @@ def _check_after_kill(folder: Path, config_path: Path, before: dict[str, Any]) -
     store = folder / "t.duckdb"
     snapshot = folder / "t.snapshot.duckdb"
     _lock_is_free(store)
-    # readers keep working and see a whole published run: the previous one
-    assert _digest(snapshot) == before["snapshot"]
-    assert omnimdm.published_run(store=store) == 1
     # the store opens cleanly (DuckDB replays its WAL); a commit before the kill is kept
     runs = _runs(store)
     committed = runs.get(2) == "published"
     if not committed:
         assert _digest(store) == before["store"]
+    # readers keep working and see a whole published run: the previous one, or the new
+    # one when the kill came after its snapshot was swapped in (a random kill at the end)
+    if _digest(snapshot) == before["snapshot"]:
+        assert omnimdm.published_run(store=store) == 1
+    else:
+        assert committed and _digest(snapshot) == _digest(store)
+        assert omnimdm.published_run(store=store) == 2
     assert _decisions(store) == before["decisions"]
     # the next writer marks the run failed, drops its leftovers, rewrites a stale snapshot
     with Store(store).writer("check") as con:
@@ -166,7 +170,10 @@ def _cli(config_path: Path, *args: str, fault: str | None = None) -> subprocess.
     )
 
 
-RUN_POINTS = [p for p in faults.POINTS if not p.startswith("train:")]
+#: points a run reaches (training and erasure have their own tests)
+RUN_POINTS = [
+    p for p in faults.POINTS if not p.startswith(("train:", "forget:")) and p != "after:erase"
+]
 #: points reached after the publish transaction committed
 COMMITTED = ("publish:after_commit", "snapshot:before_rename")
 

@@ -29,7 +29,7 @@ def test_demo_pipeline_accuracy_and_determinism(tmp_path: Path, synthetic: Path)
     result = run(first, retrain=True)
     assert result.counts["match"]["model"] == "trained"
     for name, c in result.sources.items():
-        assert c["read"] == c["accepted"] + c["rejected"], name
+        assert c["read"] == c["accepted"] + c["rejected"] + c["suppressed"], name
     with Store(first.store.path).reader() as con:
         metrics = evaluate_snapshot(con, synthetic / "truth.csv")
     assert metrics.records_without_truth == 0

@@ -31,6 +31,8 @@ WRITERS = [
     ["split", "G000000001", "--records", A],
     ["merge", "G000000001", "G000000002"],
     ["explain-pair", A, B],  # needs the canonical records: a short store session
+    ["forget", "--email", "mj.garcia@gmail.com"],
+    ["forget", "--golden-id", "G000000001", "--dry-run"],
 ]
 
 

@@ -7,11 +7,15 @@ Public API::
     result = omnimdm.run(config)          # RunResult: run id, counts per stage, timings
     omnimdm.lookup("crm", "0035g00000AbCdEAAV", store=config)   # its golden record
     omnimdm.changes(since_run=result.run_id - 1, store=config)   # Arrow table
+    omnimdm.forget(config, omnimdm.ForgetRequest(emails=("ana@example.com",)))  # erasure
 """
 
 from omnimdm.config import Config, load_config
+from omnimdm.erase.forget import ForgetResult, forget
+from omnimdm.erase.plan import ForgetRequest
 from omnimdm.errors import (
     ConfigError,
+    ErasureError,
     LockError,
     OmnimdmError,
     SourceError,
@@ -29,6 +33,9 @@ __all__ = [
     "STAGES",
     "Config",
     "ConfigError",
+    "ErasureError",
+    "ForgetRequest",
+    "ForgetResult",
     "LockError",
     "Metrics",
     "OmnimdmError",
@@ -41,6 +48,7 @@ __all__ = [
     "__version__",
     "changes",
     "events",
+    "forget",
     "golden",
     "load_config",
     "lookup",

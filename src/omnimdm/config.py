@@ -251,6 +251,12 @@ class StoreConfig(_Model):
     """Where the DuckDB store lives."""
 
     path: Path = Field(Path("omnimdm.duckdb"), description="store file (holds personal data)")
+    erasure_key_file: Path | None = Field(
+        None,
+        description="secret key of the erasure tombstones (default: beside the store, "
+        "<store>.erasure.key; env OMNIMDM_ERASURE_KEY_FILE wins); back it up apart from "
+        "the store",
+    )
 
 
 class Config(_Model):
@@ -280,7 +286,8 @@ class Config(_Model):
         return self.model_copy(update={"sources": sources, "base_dir": data_dir})
 
     def with_store(self, path: Path) -> Config:
-        return self.model_copy(update={"store": StoreConfig(path=path)})
+        store = self.store.model_copy(update={"path": path})
+        return self.model_copy(update={"store": store})
 
 
 def _format_validation_error(err: ValidationError) -> list[str]:

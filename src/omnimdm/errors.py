@@ -76,6 +76,11 @@ class StageError(OmnimdmError):
         )
 
 
+class ErasureError(OmnimdmError):
+    """An erasure request cannot be carried out (unusable identifier, unknown golden id,
+    missing or wrong erasure key)."""
+
+
 class ReviewError(OmnimdmError):
     """A steward's review command cannot be carried out (unknown record, bad input)."""
 

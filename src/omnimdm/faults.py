@@ -34,6 +34,9 @@ POINTS: dict[str, str] = {
     "publish:after_commit": "publish committed (not yet checkpointed), snapshot not written",
     "snapshot:before_rename": "the new snapshot written to its temp file, not yet swapped in",
     "train:before_save": "training done, the model not yet saved",
+    "after:erase": "after a forget's erase stage, its rebuild not yet published",
+    "forget:after_publish": "an erasure published, the store file not yet rewritten",
+    "forget:before_rename": "the store rewritten into its fresh file, not yet swapped in",
 }
 
 

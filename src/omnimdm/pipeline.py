@@ -23,6 +23,7 @@ from omnimdm.adapters.ingest import create_ingest_tables, finish_records, ingest
 from omnimdm.cluster.constrained import apply_constraints
 from omnimdm.cluster.golden_ids import PreviousIds, assign_golden_ids
 from omnimdm.config import Config
+from omnimdm.erase.tombstones import Suppressor
 from omnimdm.errors import OmnimdmError, StageError
 from omnimdm.match.model import run_match
 from omnimdm.normalize.canonical import normalize
@@ -68,7 +69,17 @@ PUBLISHED_VIEWS = {
 }
 
 #: per-source counts every run reports, in display order
-SOURCE_COUNTS = ("read", "accepted", "rejected", "new", "updated", "unchanged", "retired", "active")
+SOURCE_COUNTS = (
+    "read",
+    "accepted",
+    "rejected",
+    "suppressed",
+    "new",
+    "updated",
+    "unchanged",
+    "retired",
+    "active",
+)
 
 ProgressHook = Callable[[str, str], None]
 
@@ -123,6 +134,7 @@ def stage_ingest(ctx: RunContext) -> None:
     records, rejects = ctx.stg("src_records"), ctx.stg("rejects")
     has_previous = ctx.has_published("src_records")
     create_ingest_tables(ctx.con, records, rejects)
+    suppressor = Suppressor.for_run(ctx.con, ctx.config)
     per_source: dict[str, dict[str, Any]] = {}
     for source in ctx.config.sources:
         t = time.perf_counter()
@@ -134,12 +146,14 @@ def stage_ingest(ctx: RunContext) -> None:
             rejects=rejects,
             run_id=ctx.run_id,
             has_previous=has_previous,
+            suppressor=suppressor,
         )
         ctx.timings[f"ingest.{source.name}"] = round(time.perf_counter() - t, 3)
         per_source[source.name] = {
             "read": c.read,
             "accepted": c.accepted,
             "rejected": c.rejected,
+            "suppressed": c.suppressed,
             "rejected_by_reason": c.rejected_by_reason,
         }
         faults.point("ingest:mid")
@@ -153,7 +167,9 @@ def stage_ingest(ctx: RunContext) -> None:
     )
     ctx.timings["ingest.merge"] = round(time.perf_counter() - t, 3)
     for name, change in changes.items():
-        per_source.setdefault(name, {"read": 0, "accepted": 0, "rejected": 0}).update(change)
+        per_source.setdefault(
+            name, {"read": 0, "accepted": 0, "rejected": 0, "suppressed": 0}
+        ).update(change)
     ctx.counts["sources"] = per_source
 
 
@@ -284,7 +300,8 @@ STAGES: tuple[tuple[str, Callable[[RunContext], None]], ...] = (
 )
 
 
-def _save_model_sql(ctx: RunContext) -> None:
+def save_model_sql(ctx: RunContext) -> None:
+    """Save a model trained in this run (inside the publishing transaction)."""
     if ctx.model_json is not None and ctx.model_trained:
         ctx.con.execute(
             "INSERT INTO models VALUES (?, now(), ?, ?)",
@@ -292,9 +309,10 @@ def _save_model_sql(ctx: RunContext) -> None:
         )
 
 
-def _timed_stage(
+def timed_stage(
     ctx: RunContext, stage: str, fn: Callable[[RunContext], None], progress: ProgressHook | None
 ) -> None:
+    """Run one stage, time it and report its start and end to ``progress``."""
     if progress:
         progress(stage, "start")
     t = time.perf_counter()
@@ -305,7 +323,7 @@ def _timed_stage(
         progress(stage, "done")
 
 
-def _fail(ctx: RunContext, stage: str, err: BaseException) -> NoReturn:
+def fail_stage(ctx: RunContext, stage: str, err: BaseException) -> NoReturn:
     """Mark the run failed (staging dropped), then re-raise as a user-facing error."""
     ctx.store.fail_run(ctx.con, ctx.run_id, f"{stage}: {err}")
     if isinstance(err, OmnimdmError | KeyboardInterrupt):
@@ -339,7 +357,7 @@ def run(
         stage = "setup"
         try:
             for stage, fn in STAGES:
-                _timed_stage(ctx, stage, fn, progress)
+                timed_stage(ctx, stage, fn, progress)
                 if stage == stop_after:
                     break
             if stop_after is not None:
@@ -363,11 +381,11 @@ def run(
                 timings=ctx.timings,
                 append=APPENDED_TABLES,
                 views=PUBLISHED_VIEWS,
-                before_commit=lambda: _save_model_sql(ctx),
+                before_commit=lambda: save_model_sql(ctx),
             )
             ctx.timings["publish"] = round(time.perf_counter() - t, 3)
         except BaseException as err:
-            _fail(ctx, stage, err)
+            fail_stage(ctx, stage, err)
         ctx.timings["total"] = round(time.perf_counter() - started, 3)
         con.execute(
             "UPDATE runs SET timings = ? WHERE run_id = ?", [json.dumps(ctx.timings), run_id]
@@ -406,7 +424,7 @@ def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
         stage = "setup"
         try:
             for stage, fn in STAGES[:2]:
-                _timed_stage(ctx, stage, fn, None)
+                timed_stage(ctx, stage, fn, None)
             stage = "train"
             t = time.perf_counter()
             mem, _ = prepare_input(con, config.matching, norm=ctx.stg("norm_customers"))
@@ -416,11 +434,11 @@ def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
             ctx.model_json, ctx.model_trained = model_json, True
             faults.point("train:before_save")
             con.execute("BEGIN TRANSACTION")
-            _save_model_sql(ctx)
+            save_model_sql(ctx)
             con.execute("COMMIT")
             store.end_unpublished(con, run_id, "training run: nothing published", status="trained")
         except BaseException as err:
-            _fail(ctx, stage, err)
+            fail_stage(ctx, stage, err)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model_json, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return TrainResult(run_id, str(path), str(model_json.get("omnimdm_fingerprint")), ctx.timings)

@@ -320,7 +320,7 @@ th:first-child, td:first-child {{ text-align: left; }}
 only: no personal data.</p>
 <h2>Stages</h2>
 {_table(["stage", "what", "count", "seconds"], _stage_rows(data))}
-<h2>Sources (read = accepted + rejected)</h2>
+<h2>Sources (read = accepted + rejected + suppressed)</h2>
 {_table(["source", *SOURCE_COUNTS], source_rows)}
 <h2>Charts</h2>
 {charts}

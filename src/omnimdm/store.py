@@ -16,6 +16,8 @@
 
 At about 500 lines this module is over the house's soft limit on purpose: recovery and the
 snapshot complete the publish transaction and are easiest to check next to it.
+* **Erasure** - DuckDB keeps deleted rows' bytes in the file; :meth:`Store.rewrite_file`
+  copies the whole store into a fresh file and swaps it in (``omnimdm forget``).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ SNAPSHOT_QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 #: the run the snapshot holds, recorded in the store after each swap (not a migration:
 #: created when first needed)
-_SNAPSHOT_STATE = "snapshot_state"
+SNAPSHOT_STATE = "snapshot_state"
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _DUCKDB_CONFIG = {"autoinstall_known_extensions": "false"}
 
@@ -121,6 +123,20 @@ MIGRATIONS: dict[int, Sequence[str]] = {
             golden_id_l VARCHAR, golden_id_r VARCHAR,
             match_probability DOUBLE, match_weight DOUBLE, uncertainty DOUBLE,
             records_affected INTEGER, impact DOUBLE, decision_id INTEGER, run_id INTEGER)""",
+    ),
+    # 4: erasure (issue 7). Tombstones keep only an HMAC-SHA256 of each forgotten
+    # identifier (the key lives outside this file); the audit log holds no personal data.
+    4: (
+        """CREATE TABLE IF NOT EXISTS erasure_tombstones (
+            kind VARCHAR NOT NULL CHECK (kind IN ('record', 'email', 'phone')),
+            hmac VARCHAR NOT NULL, key_id VARCHAR NOT NULL, audit_id INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL, PRIMARY KEY (kind, hmac))""",
+        """CREATE TABLE IF NOT EXISTS erasure_audit (
+            audit_id INTEGER PRIMARY KEY, requested_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP, run_id INTEGER, operator VARCHAR, reference VARCHAR,
+            selectors JSON, records_removed INTEGER, records_by_source JSON,
+            golden_ids_affected VARCHAR[], rejects_removed INTEGER, events_removed INTEGER,
+            decisions_removed INTEGER, tombstones_added INTEGER)""",
     ),
 }
 #: the newest migration this omnimdm knows (numbers may have gaps while branches land;
@@ -174,12 +190,15 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (best effort where directories cannot be opened)."""
+def _fsync(path: Path) -> None:
+    """Flush a file (or a folder, after a rename in it) to disk; best effort for folders on
+    platforms that cannot open them."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms without directory fds
-        return
+        if path.is_dir():
+            return
+        raise
     try:
         os.fsync(fd)
     finally:
@@ -213,17 +232,83 @@ class Store:
         entry it repairs what a killed writer left: runs still marked ``running`` are
         marked failed and their staging tables dropped, and a snapshot older than the last
         published run (a kill between publish and snapshot) is written again."""
+        with self.locked(command), self.connection() as con:
+            yield con
+
+    @contextlib.contextmanager
+    def locked(self, command: str) -> Iterator[None]:
+        """Hold the writer lock (no connection): for work that must also happen while no
+        connection is open, such as :meth:`rewrite_file`."""
         self.lock.acquire(command)
         try:
-            con = connect(self.path)
-            try:
-                self.migrate(con)
-                self._recover(con)
-                yield con
-            finally:
-                con.close()
+            yield
         finally:
             self.lock.release()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An open, migrated connection to the store; the caller holds the writer lock."""
+        con = connect(self.path)
+        try:
+            self.migrate(con)
+            if self._recover(con):
+                log.warning(
+                    "an erasure was published but the store file was not rewritten "
+                    "(killed?); rewriting it now"
+                )
+                con.close()
+                self.rewrite_file()
+                con = connect(self.path)
+            yield con
+        finally:
+            con.close()
+
+    def rewrite_file(self) -> None:
+        """Copy the whole store into a fresh file and swap it in by atomic rename.
+
+        DuckDB keeps the bytes of deleted rows in the file after DELETE, VACUUM and
+        CHECKPOINT; a fresh file written by ``COPY FROM DATABASE`` holds only live rows.
+        Call with the writer lock held and no connection open. Leftovers of interrupted
+        rewrites and snapshot writes (which may hold erased rows) are removed too. Open
+        ``erasure_audit`` rows are marked finished in the fresh file, before the swap: an
+        open row means a rewrite is still owed, and the next writer to open the store does it
+        (see :meth:`connection`).
+        """
+        if not self.lock.held:
+            raise StoreError("rewrite_file needs the writer lock")
+        self._remove_leftovers()
+        tmp = self.path.with_name(f"{self.path.name}.rewrite-{os.getpid()}")
+        con = connect(self.path)
+        try:
+            con.execute("CHECKPOINT")
+            name = con.sql("SELECT current_database()").fetchall()[0][0]
+            con.execute("ATTACH ? AS omnimdm_fresh", [str(tmp)])
+            con.execute(f"COPY FROM DATABASE {quote_ident(name)} TO omnimdm_fresh")
+            con.execute(
+                "UPDATE omnimdm_fresh.main.erasure_audit SET finished_at = now() "
+                "WHERE finished_at IS NULL"
+            )
+            con.execute("DETACH omnimdm_fresh")
+        except BaseException:
+            con.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        con.close()
+        _fsync(tmp)
+        faults.point("forget:before_rename")
+        # a WAL left beside the old file would be replayed onto the new one
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+        os.replace(tmp, self.path)
+        _fsync(self.path.parent)
+
+    def _remove_leftovers(self) -> None:
+        """Temp snapshots and rewrites can only be left by a writer that died (we hold the
+        lock); a rewrite's may hold erased rows."""
+        patterns = (f"{self.path.name}.rewrite-*", f"{self.snapshot_path.name}.tmp-*")
+        for pattern in patterns:
+            for leftover in self.path.parent.glob(pattern):
+                leftover.unlink(missing_ok=True)
+                log.info("removed %s (left by an interrupted write)", leftover.name)
 
     @staticmethod
     def migrate(
@@ -268,19 +353,22 @@ class Store:
         )
         return run_id
 
-    def _recover(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _recover(self, con: duckdb.DuckDBPyConnection) -> bool:
         """Repair what a killed writer left: runs still ``running`` are marked failed,
-        staging tables and temp snapshots dropped, a stale snapshot written again. Only
-        called under the writer lock, so nothing marked ``running`` can still be alive. One
-        query finds out whether there is anything to do (every writer open pays for it)."""
-        running, staged, has_state, published = con.sql(
+        staging tables and temp files dropped, a stale snapshot written again. Only called
+        under the writer lock, so nothing marked ``running`` can still be alive. One query
+        finds out whether there is anything to do (every writer open pays for it). Returns
+        whether a published erasure still owes the file rewrite (the caller does it: it
+        needs the connection closed)."""
+        running, staged, has_state, published, owed = con.sql(
             "SELECT (SELECT list(run_id ORDER BY run_id) FROM runs WHERE status = 'running'), "
             "list(table_name ORDER BY table_name) FILTER (starts_with(table_name, 'stg_r')), "
             "bool_or(table_name = $state), "
-            "(SELECT max(run_id) FROM runs WHERE status = 'published') "
+            "(SELECT max(run_id) FROM runs WHERE status = 'published'), "
+            "(SELECT count(*) FROM erasure_audit WHERE finished_at IS NULL) "
             "FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name = 'main'",
-            params={"state": _SNAPSHOT_STATE},
+            params={"state": SNAPSHOT_STATE},
         ).fetchall()[0]
         for run_id in running or ():
             log.warning("run %s did not finish (killed?); marking it failed", run_id)
@@ -292,11 +380,10 @@ class Store:
             )
         for name in staged or ():
             con.execute(f"DROP TABLE IF EXISTS {safe_table_name(name)}")
-        # temp snapshot files can only be left by a writer that died: we hold the lock
-        for tmp in self.snapshot_path.parent.glob(f"{self.snapshot_path.name}.tmp-*"):
-            tmp.unlink(missing_ok=True)
+        self._remove_leftovers()
         if published is not None:
             self._repair_snapshot(con, int(published), bool(has_state))
+        return bool(owed)
 
     @staticmethod
     def tables(con: duckdb.DuckDBPyConnection, prefix: str = "") -> list[str]:
@@ -420,7 +507,7 @@ class Store:
         published = self.published_run(con)
         if published is None:
             return False
-        has_state = _SNAPSHOT_STATE in self.tables(con, prefix=_SNAPSHOT_STATE)
+        has_state = SNAPSHOT_STATE in self.tables(con, prefix=SNAPSHOT_STATE)
         return self._repair_snapshot(con, published, has_state)
 
     def _repair_snapshot(
@@ -433,7 +520,7 @@ class Store:
         if not self.snapshot_path.exists():
             held = None
         elif has_state:
-            rows = con.sql(f"SELECT max(run_id) FROM {_SNAPSHOT_STATE}").fetchall()
+            rows = con.sql(f"SELECT max(run_id) FROM {SNAPSHOT_STATE}").fetchall()
             held = None if rows[0][0] is None else int(rows[0][0])
         else:
             held = self.snapshot_run()
@@ -452,10 +539,10 @@ class Store:
 
     @staticmethod
     def _mark_snapshot(con: duckdb.DuckDBPyConnection, run_id: int | None) -> None:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {_SNAPSHOT_STATE} (run_id INTEGER)")
+        con.execute(f"CREATE TABLE IF NOT EXISTS {SNAPSHOT_STATE} (run_id INTEGER)")
         con.execute("BEGIN TRANSACTION")
-        con.execute(f"DELETE FROM {_SNAPSHOT_STATE}")
-        con.execute(f"INSERT INTO {_SNAPSHOT_STATE} VALUES (?)", [run_id])
+        con.execute(f"DELETE FROM {SNAPSHOT_STATE}")
+        con.execute(f"INSERT INTO {SNAPSHOT_STATE} VALUES (?)", [run_id])
         con.execute("COMMIT")
 
     def write_snapshot(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -485,11 +572,10 @@ class Store:
                 con.execute(f"USE {quote_ident(main)}")
         finally:
             con.execute("DETACH snap")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        _fsync(tmp)
         faults.point("snapshot:before_rename")
         os.replace(tmp, self.snapshot_path)
-        _fsync_dir(self.snapshot_path.parent)
+        _fsync(self.snapshot_path.parent)
         # killed before this line: the next writer rewrites the (already good) snapshot
         self._mark_snapshot(con, self.published_run(con))
 

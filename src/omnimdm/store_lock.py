@@ -73,6 +73,11 @@ class StoreLock:
             return False
         return True
 
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lock now."""
+        return self._fh is not None
+
     def release(self) -> None:
         if self._fh is not None:
             fh, self._fh = self._fh, None

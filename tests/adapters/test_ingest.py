@@ -23,7 +23,7 @@ def _published(config: Config, sql: str) -> list[tuple[object, ...]]:
 def test_rows_reconcile_and_rejects_have_reasons(mini_config: Config) -> None:
     result = run(mini_config)
     for name, c in result.sources.items():
-        assert c["read"] == c["accepted"] + c["rejected"], name
+        assert c["read"] == c["accepted"] + c["rejected"] + c["suppressed"], name
     assert result.sources["ecommerce"]["rejected_by_reason"] == {"duplicate_source_record_id": 1}
     assert result.sources["pos"]["rejected_by_reason"] == {"missing_source_record_id": 1}
     rejects = _published(

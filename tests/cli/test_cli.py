@@ -27,6 +27,7 @@ COMMANDS = [
     "explain",
     "explain-pair",
     "report",
+    "forget",
 ]
 
 

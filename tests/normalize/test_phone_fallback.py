@@ -71,3 +71,24 @@ def test_default_fallback_regions_come_from_the_data(tmp_path: Path) -> None:
     assert phones["SQ2"] == (["+526561234567"], None)
     assert phones["SQ3"] == (["+525512345678"], None)  # only MX is a candidate here
     assert phones["SQ1"] == (["+34612345678"], None)
+
+
+def test_forget_by_phone_reads_numbers_as_the_pipeline_does(tmp_path: Path) -> None:
+    """A POS record without a country holds a Mexican national number: `forget --phone`
+    with its E.164 form finds it, and a later export row with the same number is kept out."""
+    from omnimdm import ForgetRequest, forget
+
+    normalize = {"phone_fallback_regions": ["MX", "US"]}
+    config = load_config(_write(tmp_path, normalize, None))
+    run(config)
+    result = forget(config, ForgetRequest(phones=("+52 656 123 4567",)))
+    assert result.records == ("pos:SQ2",)
+    pos = tmp_path / "pos.csv"
+    with pos.open("a", encoding="utf-8") as fh:
+        fh.write("SQ5,Luis,Benitez,6561234567\n")  # a new record, the same number
+    rerun = run(config)
+    assert rerun.sources["pos"]["suppressed"] == 2  # SQ2 (its key) and SQ5 (the number)
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    ids = con.sql("SELECT source_record_id FROM src_records WHERE source = 'pos'").fetchall()
+    con.close()
+    assert sorted(r[0] for r in ids) == ["SQ1", "SQ3", "SQ4"]

@@ -2,8 +2,9 @@
 
 Writes two staging tables for the run: ``src_records`` (one row per accepted record, every
 field as text, the original row as JSON in ``raw``, merged with the previous run's records)
-and ``rejects`` (one row per rejected input row with a reason). ``rows read = accepted +
-rejected`` holds per source.
+and ``rejects`` (one row per rejected input row with a reason). Rows of forgotten persons
+(erasure tombstones) are dropped before either table sees them and counted as
+``suppressed``: ``rows read = accepted + rejected + suppressed`` holds per source.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -29,6 +31,9 @@ from omnimdm.errors import SourceError
 from omnimdm.logs import REDACTED, pii, pii_allowed
 from omnimdm.store import quote_ident, record_id_sql, sql_literal
 
+if TYPE_CHECKING:
+    from omnimdm.erase.tombstones import Suppressor
+
 log = logging.getLogger(__name__)
 
 FIELD_COLUMNS = tuple(f for f in INPUT_FIELDS if f != "source_record_id")
@@ -44,10 +49,12 @@ class SourceCounts:
     read: int = 0
     accepted: int = 0
     rejected: int = 0
+    #: rows of forgotten persons, dropped before anything was stored
+    suppressed: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
 
     def reconciles(self) -> bool:
-        return self.read == self.accepted + self.rejected
+        return self.read == self.accepted + self.rejected + self.suppressed
 
 
 def preset_for(source: SourceConfig) -> Preset:
@@ -233,8 +240,11 @@ def ingest_source(
     rejects: str,
     run_id: int,
     has_previous: bool,
+    suppressor: Suppressor | None = None,
 ) -> SourceCounts:
-    """Read one source into the run's ``src_records`` and ``rejects`` staging tables."""
+    """Read one source into the run's ``src_records`` and ``rejects`` staging tables;
+    ``suppressor`` (when the store holds erasure tombstones) drops forgotten persons' rows
+    first."""
     preset = preset_for(source)
     path = config.source_path(source)
     fmt = source.format or preset.format
@@ -253,12 +263,24 @@ def ingest_source(
     # the raw JSON: (1) the checks, (2) the rejected rows, (3) the accepted rows straight
     # into src_records. Each read computes only the columns it needs.
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW mapped AS
+        f"""CREATE OR REPLACE TEMP VIEW mapped_input AS
         SELECT row_ordinal, {RAW} AS raw, {select},
                CASE WHEN list_contains({_int_list(deep)}, row_ordinal) THEN 'json_too_deep'
                     ELSE {_row_problem_sql(raw)} END AS problem
         FROM {quote_ident(raw.name)} t"""
     )
+    suppressed = 0
+    if suppressor is None:
+        con.execute("CREATE OR REPLACE TEMP VIEW mapped AS FROM mapped_input")
+    else:
+        # forgotten persons' rows go before duplicates are ranked or anything is stored
+        suppressed = suppressor.suppress(
+            con, config, source, rows="mapped_input", reader_rejects=quote_ident(raw.rejects)
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW mapped AS "
+            f"FROM mapped_input ANTI JOIN {suppressor.suppressed_table} USING (row_ordinal)"
+        )
     # Every row that is not accepted, with its reason, from one scan that reads only the
     # id, the update time and the checked columns: row problems, missing ids, and the
     # losing rows of a duplicated id (all but the most recently updated, then last, one).
@@ -319,7 +341,7 @@ def ingest_source(
     inserted = con.fetchall()
     if log.isEnabledFor(logging.DEBUG):
         _log_rejects(con, rejects, source.name)
-    counts = SourceCounts(read=raw.rows_read)
+    counts = SourceCounts(read=raw.rows_read, suppressed=suppressed)
     for reason, n in con.sql(
         f"SELECT reason, count(*) FROM {rejects} WHERE source = $src GROUP BY ALL ORDER BY 1",
         params={"src": source.name},
@@ -328,16 +350,20 @@ def ingest_source(
     counts.rejected = sum(counts.rejected_by_reason.values())
     counts.accepted = int(inserted[0][0])
     con.execute("DROP VIEW mapped")
+    con.execute("DROP VIEW mapped_input")
+    if suppressor is not None:
+        con.execute(f"DROP TABLE {suppressor.suppressed_table}")
     con.execute("DROP TABLE not_accepted")
     drop_raw(con, raw)
     if not counts.reconciles():  # pragma: no cover - a bug, not a user error
         raise AssertionError(f"row counts do not reconcile for {source.name}: {counts}")
     log.info(
-        "ingested %s: read=%d accepted=%d rejected=%d",
+        "ingested %s: read=%d accepted=%d rejected=%d suppressed=%d",
         source.name,
         counts.read,
         counts.accepted,
         counts.rejected,
+        counts.suppressed,
     )
     return counts
 

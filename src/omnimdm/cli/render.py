@@ -12,7 +12,9 @@ from omnimdm.pipeline import SOURCE_COUNTS, RunResult
 
 
 def source_table(result: RunResult) -> Table:
-    table = Table(title=f"Run {result.run_id}: rows per source (read = accepted + rejected)")
+    table = Table(
+        title=f"Run {result.run_id}: rows per source (read = accepted + rejected + suppressed)"
+    )
     for col in ("source", *SOURCE_COUNTS):
         table.add_column(col, justify="left" if col == "source" else "right")
     for name, c in result.sources.items():

@@ -66,6 +66,30 @@ def _base_inner_sql(config: Config, records: str) -> str:
     """
 
 
+def build_base(con: duckdb.DuckDBPyConnection, config: Config, records: str, out: str) -> int:
+    """Temp table ``out``: the trimmed raw fields of the active rows of ``records`` (a table
+    or a parenthesized query with the columns of ``src_records``) with their ``country``
+    (ISO-2) and ``region_key`` (the region national phone numbers are read in). Returns
+    the number of distinct country values mapped."""
+    inner = _base_inner_sql(config, records)
+    countries = map_distinct(
+        con,
+        distinct_sql=f"SELECT DISTINCT country_raw FROM ({inner}) WHERE country_raw IS NOT NULL "
+        "ORDER BY 1",
+        fn=mappers.country,
+        out=f"{out}_country",
+        in_cols=("raw",),
+        out_schema=mappers.COUNTRY,
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT b.*, c.iso2 AS country, coalesce(c.iso2, b.default_region) AS region_key
+        FROM ({inner}) b LEFT JOIN {out}_country c ON c.raw = b.country_raw
+    """)
+    con.execute(f"DROP TABLE {out}_country")
+    return countries
+
+
 def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Country, birth date, national id, postcode, city and street per distinct value."""
     counts: dict[str, int] = {}
@@ -118,48 +142,54 @@ def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 FALLBACK_REGION_SHARE = 0.05
 
 
-def _fallback_regions(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
+def fallback_regions(con: duckdb.DuckDBPyConnection, config: Config, base: str) -> list[str]:
+    """The configured fallback phone regions, else every country named by at least
+    :data:`FALLBACK_REGION_SHARE` of the rows of ``base`` (a :func:`build_base` table) that
+    name one."""
     if config.normalize.phone_fallback_regions is not None:
         return sorted({r.upper() for r in config.normalize.phone_fallback_regions})
     rows = con.sql(
-        "SELECT country, count(*) FROM nc_base WHERE country IS NOT NULL GROUP BY 1"
+        f"SELECT country, count(*) FROM {base} WHERE country IS NOT NULL GROUP BY 1"
     ).fetchall()
     total = sum(int(n) for _, n in rows)
     return sorted(str(c) for c, n in rows if int(n) >= FALLBACK_REGION_SHARE * total)
 
 
-def _phone_fallback(con: duckdb.DuckDBPyConnection, config: Config) -> int:
-    """``nc_phone_fallback`` (raw, region, e164, phone_type, reason): numbers of records
-    without a country that are invalid in the default region but valid in exactly one
-    fallback region. Returns how many distinct numbers were rescued."""
-    regions = _fallback_regions(con, config)
+def build_phone_fallback(
+    con: duckdb.DuckDBPyConnection, config: Config, *, base: str, lookup: str, out: str
+) -> int:
+    """Temp table ``out`` (raw, region, e164, phone_type, reason): the numbers of the rows
+    of ``base`` without a country that ``lookup`` (a :func:`build_phone_lookup` table over
+    ``base``'s numbers in their ``region_key``) found invalid but that are valid in exactly
+    one fallback region. Returns how many distinct numbers were rescued."""
+    regions = fallback_regions(con, config, base)
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE nc_phone_orphans AS
-        SELECT DISTINCT l.raw, l.region FROM nc_phone_lookup l
-        SEMI JOIN (SELECT mobile AS raw, region_key AS region FROM nc_base
+        f"""CREATE OR REPLACE TEMP TABLE {out}_orphans AS
+        SELECT DISTINCT l.raw, l.region FROM {lookup} l
+        SEMI JOIN (SELECT mobile AS raw, region_key AS region FROM {base}
                    WHERE country IS NULL
-                   UNION ALL SELECT phone, region_key FROM nc_base WHERE country IS NULL) b
+                   UNION ALL SELECT phone, region_key FROM {base} WHERE country IS NULL) b
              USING (raw, region)
         WHERE l.reason = 'invalid'"""
     )
     build_phone_lookup(
         con,
-        "SELECT o.raw, r.region FROM nc_phone_orphans o "
+        f"SELECT o.raw, r.region FROM {out}_orphans o "
         "CROSS JOIN (SELECT unnest($regions::VARCHAR[]) AS region) r WHERE r.region <> o.region",
-        "nc_phone_tries",
+        f"{out}_tries",
         params={"regions": regions},
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE nc_phone_fallback AS
+        f"""CREATE OR REPLACE TEMP TABLE {out} AS
         SELECT o.raw, o.region, any_value(t.e164) AS e164,
                any_value(t.phone_type) AS phone_type, NULL::VARCHAR AS reason
-        FROM nc_phone_orphans o JOIN nc_phone_tries t ON t.raw = o.raw
+        FROM {out}_orphans o JOIN {out}_tries t ON t.raw = o.raw
         WHERE t.e164 IS NOT NULL AND t.region <> o.region
         GROUP BY o.raw, o.region HAVING count(*) = 1"""
     )
-    con.execute("DROP TABLE nc_phone_orphans")
-    con.execute("DROP TABLE nc_phone_tries")
-    return int(con.sql("SELECT count(*) FROM nc_phone_fallback").fetchall()[0][0])
+    con.execute(f"DROP TABLE {out}_orphans")
+    con.execute(f"DROP TABLE {out}_tries")
+    return int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
 
 
 def _phones(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
@@ -169,7 +199,9 @@ def _phones(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
         "UNION ALL SELECT phone, region_key FROM nc_base",
         "nc_phone_lookup",
     )
-    counts["phones_by_fallback_region"] = _phone_fallback(con, config)
+    counts["phones_by_fallback_region"] = build_phone_fallback(
+        con, config, base="nc_base", lookup="nc_phone_lookup", out="nc_phone_fallback"
+    )
     # A record has at most two numbers (mobile field, phone field): lists are built per row,
     # no aggregation. Mobiles are personal, fixed lines household; Mexican numbers are
     # 'either' and count as personal when typed into a mobile field.
@@ -280,21 +312,7 @@ def normalize(
         timings[f"normalize.{name}"] = round(time.perf_counter() - started, 3)
 
     t = time.perf_counter()
-    inner = _base_inner_sql(config, records)
-    counts["distinct_countries"] = map_distinct(
-        con,
-        distinct_sql=f"SELECT DISTINCT country_raw FROM ({inner}) WHERE country_raw IS NOT NULL "
-        "ORDER BY 1",
-        fn=mappers.country,
-        out="nc_country",
-        in_cols=("raw",),
-        out_schema=mappers.COUNTRY,
-    )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE nc_base AS
-        SELECT b.*, c.iso2 AS country, coalesce(c.iso2, b.default_region) AS region_key
-        FROM ({inner}) b LEFT JOIN nc_country c ON c.raw = b.country_raw
-    """)
+    counts["distinct_countries"] = build_base(con, config, records, "nc_base")
     step("base", t)
     t = time.perf_counter()
     counts.update({f"distinct_{k}": v for k, v in build_name_tables(con, "nc_base").items()})
@@ -321,7 +339,6 @@ def normalize(
     for table in (
         "nc_who",
         "nc_base",
-        "nc_country",
         "nc_dob",
         "nc_nid",
         "nc_pc",
