@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -19,10 +20,15 @@ from typing import Any, NoReturn
 import duckdb
 
 from omnimdm import faults
-from omnimdm.adapters.ingest import create_ingest_tables, finish_records, ingest_source
+from omnimdm.adapters.ingest import (
+    SourceCounts,
+    create_ingest_tables,
+    finish_records,
+    ingest_source,
+)
 from omnimdm.cluster.constrained import apply_constraints
 from omnimdm.cluster.golden_ids import PreviousIds, assign_golden_ids
-from omnimdm.config import Config
+from omnimdm.config import Config, SourceConfig
 from omnimdm.erase.tombstones import Suppressor
 from omnimdm.errors import OmnimdmError, StageError
 from omnimdm.match.model import run_match
@@ -130,33 +136,61 @@ class RunResult:
         return dict(self.counts.get("sources", {}))
 
 
+#: sources ingested at once, each on its own connection (cursor) of the store. Reading,
+#: mapping and checking a source is partly single-threaded (the JSON parser, the CSV
+#: sniffer, row checks), so two at a time keep both cores of the CI machine busy: at 1M
+#: records ingest went from 11.3 s to 8.3 s; four at a time was slower (8.8 s).
+PARALLEL_SOURCES = 2
+
+
 def stage_ingest(ctx: RunContext) -> None:
+    """Read every source into the run's ``src_records`` and ``rejects``, two sources at a
+    time. Each source has its own connection: its temp tables and views are its own, and
+    appends to the shared staging tables do not conflict. Physical row order in those
+    tables carries no meaning (every consumer orders explicitly)."""
     records, rejects = ctx.stg("src_records"), ctx.stg("rejects")
     has_previous = ctx.has_published("src_records")
     create_ingest_tables(ctx.con, records, rejects)
     suppressor = Suppressor.for_run(ctx.con, ctx.config)
+
+    def one(source: SourceConfig) -> tuple[SourceCounts, float]:
+        started = time.perf_counter()
+        cursor = ctx.con.cursor()
+        try:
+            counts = ingest_source(
+                cursor,
+                ctx.config,
+                source,
+                records=records,
+                rejects=rejects,
+                run_id=ctx.run_id,
+                has_previous=has_previous,
+                suppressor=suppressor,
+            )
+        finally:
+            cursor.close()
+        return counts, time.perf_counter() - started
+
     per_source: dict[str, dict[str, Any]] = {}
-    for source in ctx.config.sources:
-        t = time.perf_counter()
-        c = ingest_source(
-            ctx.con,
-            ctx.config,
-            source,
-            records=records,
-            rejects=rejects,
-            run_id=ctx.run_id,
-            has_previous=has_previous,
-            suppressor=suppressor,
-        )
-        ctx.timings[f"ingest.{source.name}"] = round(time.perf_counter() - t, 3)
-        per_source[source.name] = {
-            "read": c.read,
-            "accepted": c.accepted,
-            "rejected": c.rejected,
-            "suppressed": c.suppressed,
-            "rejected_by_reason": c.rejected_by_reason,
-        }
-        faults.point("ingest:mid")
+    sources = ctx.config.sources
+    with ThreadPoolExecutor(min(PARALLEL_SOURCES, len(sources)) or 1) as pool:
+        futures = [pool.submit(one, source) for source in sources]
+        try:
+            # results in config order: the first failing source (in that order) is reported
+            for source, future in zip(sources, futures, strict=True):
+                c, seconds = future.result()
+                ctx.timings[f"ingest.{source.name}"] = round(seconds, 3)
+                per_source[source.name] = {
+                    "read": c.read,
+                    "accepted": c.accepted,
+                    "rejected": c.rejected,
+                    "suppressed": c.suppressed,
+                    "rejected_by_reason": c.rejected_by_reason,
+                }
+                faults.point("ingest:mid")
+        finally:
+            for future in futures:  # a failed source stops the ones not yet started
+                future.cancel()
     t = time.perf_counter()
     changes = finish_records(
         ctx.con,

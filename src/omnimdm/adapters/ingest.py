@@ -102,41 +102,69 @@ def create_ingest_tables(con: duckdb.DuckDBPyConnection, records: str, rejects: 
     )
 
 
-def _field_exprs(raw: RawTable, preset: Preset) -> str:
-    """SELECT list mapping raw columns to input fields (JSON paths inlined as literals)."""
-    exprs = []
-    for fld in INPUT_FIELDS:
-        if fld in preset.joins:
-            exprs.append(f"{_joined_sql(raw, preset.joins[fld])} AS {fld}")
-            continue
-        col = _present_column(raw, preset, fld)
-        if col is None:
-            exprs.append(f"NULL::VARCHAR AS {fld}")
-            continue
-        value = f"json_extract_string(json, {_json_path(col)})" if raw.is_json else quote_ident(col)
-        if fld in preset.strip_apostrophe:
-            value = f"regexp_replace({value}, '^''', '')"
-        exprs.append(f"nullif(trim({value}), '') AS {fld}")
-    return ", ".join(exprs)
+#: JSON sources: every mapped path's value, extracted in one parse of the document
+JSON_VALUES = "omnimdm_json_values"
 
 
-def _joined_sql(raw: RawTable, cols: tuple[str, ...]) -> str:
-    """Several columns joined with single spaces (missing or empty ones left out)."""
-    parts = []
-    for col in cols:
-        if raw.is_json:
-            parts.append(f"nullif(trim(json_extract_string(json, {_json_path(col)})), '')")
-        elif col in raw.columns:
-            parts.append(f"nullif(trim({quote_ident(col)}), '')")
-    return f"nullif(concat_ws(' ', {', '.join(parts)}), '')" if parts else "NULL::VARCHAR"
+class _FieldMapper:
+    """The SELECT list mapping a raw table's columns to input fields.
+
+    A JSON source's paths are collected into one list, so that each document is parsed
+    once (``json_extract_string(json, [paths])``) rather than once per field (4x faster
+    on the Zendesk export's nine paths).
+    """
+
+    def __init__(self, raw: RawTable, preset: Preset) -> None:
+        self.raw = raw
+        self.paths: list[str] = []
+        exprs = []
+        for fld in INPUT_FIELDS:
+            if fld in preset.joins:
+                exprs.append(f"{self._joined(preset.joins[fld])} AS {fld}")
+                continue
+            col = _present_column(raw, preset, fld)
+            if col is None:
+                exprs.append(f"NULL::VARCHAR AS {fld}")
+                continue
+            value = self._value(col)
+            if fld in preset.strip_apostrophe:
+                value = f"regexp_replace({value}, '^''', '')"
+            exprs.append(f"nullif(trim({value}), '') AS {fld}")
+        self.select = ", ".join(exprs)
+
+    def _value(self, col: str) -> str:
+        if not self.raw.is_json:
+            return quote_ident(col)
+        path = _json_path(col)
+        if path not in self.paths:
+            self.paths.append(path)
+        return f"{JSON_VALUES}[{self.paths.index(path) + 1}]"
+
+    def _joined(self, cols: tuple[str, ...]) -> str:
+        """Several columns joined with single spaces (missing or empty ones left out)."""
+        parts = [
+            f"nullif(trim({self._value(col)}), '')"
+            for col in cols
+            if self.raw.is_json or col in self.raw.columns
+        ]
+        return f"nullif(concat_ws(' ', {', '.join(parts)}), '')" if parts else "NULL::VARCHAR"
+
+    def source_sql(self) -> str:
+        """What the SELECT list reads: the raw table, with a JSON source's values list.
+        Paths are inlined as escaped literals: views cannot hold parameters."""
+        table = quote_ident(self.raw.name)
+        if not self.paths:
+            return f"{table} t"
+        values = "[" + ", ".join(sql_literal(p) for p in self.paths) + "]"
+        return f"(SELECT *, json_extract_string(json, {values}) AS {JSON_VALUES} FROM {table}) t"
 
 
 def _json_path(col: str) -> str:
-    """A JSON path literal for a mapped key (``$...`` paths as given), quotes escaped."""
+    """The JSON path of a mapped key (``$...`` paths as given)."""
     path = col if col.startswith("$") else f"$.{col}"
     if "\x00" in path:
         raise SourceError(f"the JSON path {path!r} contains a NUL byte")
-    return "'" + path.replace("'", "''") + "'"
+    return path
 
 
 def _present_column(raw: RawTable, preset: Preset, input_field: str) -> str | None:
@@ -257,17 +285,17 @@ def ingest_source(
         encoding=source.encoding,
     )
     _check_required(raw, preset, source.name, path)
-    select = _field_exprs(raw, preset)
+    fields = _FieldMapper(raw, preset)
     deep = _deep_json_rows(con, raw) if raw.is_json else []
     # The mapped rows are a view, read three times rather than materialized once with
     # the raw JSON: (1) the checks, (2) the rejected rows, (3) the accepted rows straight
     # into src_records. Each read computes only the columns it needs.
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW mapped_input AS
-        SELECT row_ordinal, {RAW} AS raw, {select},
+        SELECT row_ordinal, {RAW} AS raw, {fields.select},
                CASE WHEN list_contains({_int_list(deep)}, row_ordinal) THEN 'json_too_deep'
                     ELSE {_row_problem_sql(raw)} END AS problem
-        FROM {quote_ident(raw.name)} t"""
+        FROM {fields.source_sql()}"""
     )
     suppressed = 0
     if suppressor is None:

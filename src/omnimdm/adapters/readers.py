@@ -356,6 +356,16 @@ def _read_json_array(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> 
         "read_json_objects($path, format = 'auto', maximum_object_size = 268435456)",
         {"path": str(path)},
     )
+    has_pages = con.sql(
+        f"SELECT bool_or(json_type(json, '$.users') = 'ARRAY') FROM {quote_ident(table + '_in')}"
+    ).fetchall()[0][0]
+    if not has_pages:  # the usual export: one document per user, in file order
+        con.execute(
+            f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT rowid + 1 AS row_ordinal, json, "
+            f"json::VARCHAR AS {RAW} FROM {quote_ident(table + '_in')} ORDER BY rowid"
+        )
+        con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
+        return
     con.execute(f"""
         CREATE TEMP TABLE {quote_ident(table)} AS
         WITH docs AS (
