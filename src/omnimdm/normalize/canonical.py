@@ -192,6 +192,19 @@ def build_phone_fallback(
     return int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
 
 
+def _two_list(a: str, b: str, *, keep_order: bool = False) -> str:
+    """SQL for the list of the non-null values of ``a`` and ``b`` without repeats: sorted,
+    or with ``keep_order`` as given (``[a, b]``)."""
+    first, second = (
+        (f"({a})", f"({b})") if keep_order else (f"least({a}, {b})", f"greatest({a}, {b})")
+    )
+    return (
+        f"CASE WHEN ({a}) IS NULL THEN CASE WHEN ({b}) IS NULL THEN []::VARCHAR[] "
+        f"ELSE [({b})] END WHEN ({b}) IS NULL OR ({a}) = ({b}) THEN [({a})] "
+        f"ELSE [{first}, {second}] END"
+    )
+
+
 def _phones(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
     counts = build_phone_lookup(
         con,
@@ -203,23 +216,19 @@ def _phones(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
         con, config, base="nc_base", lookup="nc_phone_lookup", out="nc_phone_fallback"
     )
     # A record has at most two numbers (mobile field, phone field): lists are built per row,
-    # no aggregation. Mobiles are personal, fixed lines household; Mexican numbers are
-    # 'either' and count as personal when typed into a mobile field.
-    con.execute("""
+    # no aggregation, and with CASE rather than list lambdas (2x cheaper at a million rows).
+    # Mobiles are personal, fixed lines household; Mexican numbers are 'either' and count
+    # as personal when typed into a mobile field.
+    mobile_m = "CASE WHEN m_type IN ('mobile', 'either') THEN m END"
+    mobile_p = "CASE WHEN p_type = 'mobile' THEN p END"
+    fixed_m = "CASE WHEN m_type IN ('fixed', 'unknown') THEN m END"
+    fixed_p = "CASE WHEN p_type IN ('fixed', 'unknown', 'either') THEN p END"
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE nc_phones AS
-        SELECT record_id,
-               list_filter(CASE WHEN p = m THEN [m] ELSE [m, p] END, lambda x: x IS NOT NULL)
-                   AS phones,
-               list_sort(list_distinct(list_filter([
-                   CASE WHEN m_type IN ('mobile', 'either') THEN m END,
-                   CASE WHEN p_type = 'mobile' THEN p END], lambda x: x IS NOT NULL)))
-                   AS mobiles,
-               list_sort(list_distinct(list_filter([
-                   CASE WHEN m_type IN ('fixed', 'unknown') THEN m END,
-                   CASE WHEN p_type IN ('fixed', 'unknown', 'either') THEN p END],
-                   lambda x: x IS NOT NULL))) AS landlines,
-               nullif(list_sort(list_distinct(list_filter([m_reason, p_reason],
-                   lambda x: x IS NOT NULL))), []) AS phone_reasons
+        SELECT record_id, {_two_list("m", "p", keep_order=True)} AS phones,
+               {_two_list(mobile_m, mobile_p)} AS mobiles,
+               {_two_list(fixed_m, fixed_p)} AS landlines,
+               nullif({_two_list("m_reason", "p_reason")}, []) AS phone_reasons
         FROM (
             SELECT b.record_id,
                    coalesce(fm.e164, lm.e164) AS m,

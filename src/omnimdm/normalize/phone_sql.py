@@ -178,10 +178,10 @@ def build_phone_lookup(
     """Lookup ``out`` (raw, region, e164, phone_type, reason) for every distinct
     ``(raw, region)`` of ``values_sql``: SQL fast path first, phonenumbers for the rest."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE phone_distinct AS SELECT DISTINCT raw, region, "
+        f"CREATE OR REPLACE TEMP TABLE phone_distinct AS SELECT raw, region, "
         f"{strip_phone_sql('raw')} AS digits, "
         "regexp_full_match(raw, '[\\s0-9+()./''-]+') AS clean "
-        f"FROM ({values_sql}) WHERE raw IS NOT NULL",
+        f"FROM (SELECT DISTINCT raw, region FROM ({values_sql}) WHERE raw IS NOT NULL)",
         params or {},
     )
     regions = [r[0] for r in con.sql("SELECT DISTINCT region FROM phone_distinct").fetchall()]
