@@ -53,13 +53,20 @@ def _no_trace(env: ErasureEnv, needles: tuple[str, ...], raw: tuple[str, ...]) -
         assert byte_hits(db, CONTROL) == list(CONTROL), db.name
 
 
-def _source_counts(output_json: dict[str, dict[str, int]]) -> None:
-    for name, c in output_json.items():
+def _rerun(env: ErasureEnv) -> tuple[str, dict[str, dict[str, int]]]:
+    """Run again on the same export files; return the output and the per-source counts,
+    checked to reconcile (read = accepted + rejected + suppressed)."""
+    output = env.ok("run")
+    counts = json.loads(
+        str(env.query("SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1")[0][0])
+    )
+    for name, c in counts["sources"].items():
         assert c["read"] == c["accepted"] + c["rejected"] + c["suppressed"], name
+    return output, counts["sources"]
 
 
 def test_forget_golden_id_erases_every_trace_also_after_a_rerun(env: ErasureEnv) -> None:
-    golden_id = env.golden_of(*MARIA_CRM)
+    golden_id = env.golden_of(":".join(MARIA_CRM))
     raw = ("mj.garcia@gmail.com", "0035g00000AbCdEAAV", "Calle Mayor", "12345678Z")
     assert sql_hits(env.store, MARIA) and byte_hits(env.store, raw) == list(raw)  # sanity
     tables = table_count(env.store)
@@ -99,13 +106,9 @@ def test_forget_golden_id_erases_every_trace_also_after_a_rerun(env: ErasureEnv)
     audit = env.query("SELECT reference, records_removed, golden_ids_affected FROM erasure_audit")
     assert audit == [("DSAR-17", 4, [golden_id])]
 
-    rerun = env.ok("run")
+    rerun, sources = _rerun(env)
     assert "suppressed" in rerun
-    counts = json.loads(
-        str(env.query("SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1")[0][0])
-    )
-    _source_counts(counts["sources"])
-    assert {s: c["suppressed"] for s, c in counts["sources"].items()} == {
+    assert {s: c["suppressed"] for s, c in sources.items()} == {
         "crm": 1,
         "ecommerce": 1,
         "pos": 1,
@@ -115,11 +118,11 @@ def test_forget_golden_id_erases_every_trace_also_after_a_rerun(env: ErasureEnv)
 
 
 def test_forget_email_finds_every_spelling_and_keeps_the_rest(env: ErasureEnv) -> None:
-    golden_id = env.golden_of(*MARIA_CRM)
+    golden_id = env.golden_of(":".join(MARIA_CRM))
     out = env.ok("forget", "--email", "MJ.Garcia+x@GMAIL.com")
     assert "3 record(s) removed" in out and "rebuilt from 1 remaining" in out
     # the POS record (no e-mail) keeps the golden id; its golden record is rebuilt
-    assert env.golden_of("pos", "K1ABCDEFGHJKMNPQRSTVWXYZ01") == golden_id
+    assert env.golden_of("pos:K1ABCDEFGHJKMNPQRSTVWXYZ01") == golden_id
     assert env.query(
         "SELECT email, given_name FROM golden_customers WHERE golden_id = ?", [golden_id]
     ) == [(None, "Majo")]
@@ -137,8 +140,8 @@ def test_forget_email_finds_every_spelling_and_keeps_the_rest(env: ErasureEnv) -
 
 def test_forget_phone_and_record_with_rejected_rows_then_rerun(env: ErasureEnv) -> None:
     carlos, pedro = (
-        env.golden_of("ecommerce", "7012345678903"),
-        env.golden_of("callcenter", "1234567890125"),
+        env.golden_of("ecommerce:7012345678903"),
+        env.golden_of("callcenter:1234567890125"),
     )
     assert env.query("SELECT count(*) FROM rejects WHERE source = 'ecommerce'") == [(2,)]
     out = env.ok(
@@ -161,15 +164,11 @@ def test_forget_phone_and_record_with_rejected_rows_then_rerun(env: ErasureEnv) 
         events = env.query("SELECT event FROM golden_events WHERE golden_id = ?", [golden_id])
         assert sorted(e[0] for e in events) == ["CREATED", "ERASED", "RETIRED"]
 
-    env.ok("run")
-    counts = json.loads(
-        str(env.query("SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1")[0][0])
-    )
-    _source_counts(counts["sources"])
+    _, sources = _rerun(env)
     # both Carlos rows (one a duplicate), his malformed line and Pedro's user
-    assert counts["sources"]["ecommerce"]["suppressed"] == 3
-    assert counts["sources"]["callcenter"]["suppressed"] == 1
-    assert counts["sources"]["crm"]["suppressed"] == 0
+    assert sources["ecommerce"]["suppressed"] == 3
+    assert sources["callcenter"]["suppressed"] == 1
+    assert sources["crm"]["suppressed"] == 0
     _no_trace(env, needles, ("carlos.ruiz@gmail.com", "pedro.martin@telefonica.net"))
 
 
@@ -221,14 +220,10 @@ def test_forget_before_the_first_run_keeps_the_person_out(tmp_path: Path, mini_d
     out = env.ok("forget", "--email", "LOLA.SANCHEZ@yahoo.es", "--phone", "+34 622 33 44 55")
     assert "0 record(s) removed" in out and "2 tombstone(s) added" in out
     assert env.query("SELECT command, status FROM runs") == [("forget", "erasure")]
-    env.ok("run")
-    counts = json.loads(
-        str(env.query("SELECT counts FROM runs ORDER BY run_id DESC LIMIT 1")[0][0])
-    )
-    _source_counts(counts["sources"])
+    _, sources = _rerun(env)
     # Dolores's CRM contact (e-mail and mobile) and her POS record (the mobile) never land
-    assert counts["sources"]["crm"]["suppressed"] == 1
-    assert counts["sources"]["pos"]["suppressed"] == 1
+    assert sources["crm"]["suppressed"] == 1
+    assert sources["pos"]["suppressed"] == 1
     assert sql_hits(env.store, ("lola.sanchez", "622334455", "622 33 44 55", "sanchez")) == []
 
 
