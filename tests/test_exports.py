@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from omnimdm.cli import cli
 from omnimdm.exports import guard_sql
@@ -94,35 +94,17 @@ def test_parquet_and_jsonl_keep_nested_values(published: Path) -> None:
     assert {r["channel"] for r in rows} <= {"email", "sms"} and rows
 
 
-def test_since_a_run_that_never_happened_is_a_clear_error(published: Path) -> None:
-    result = CliRunner().invoke(
+def _export_since(published: Path, since: str) -> Result:
+    return CliRunner().invoke(
         cli,
-        [
-            "-c",
-            str(published),
-            "export",
-            "--what",
-            "golden",
-            "--since",
-            "99",
-            "--out",
-            str(published.parent / "x.csv"),
-        ],
-    )
+        ["-c", str(published), "export", "--what", "golden", "--since", since,
+         "--out", str(published.parent / "x.csv")],
+    )  # fmt: skip
+
+
+def test_since_a_run_that_never_happened_is_a_clear_error(published: Path) -> None:
+    result = _export_since(published, "99")
     assert result.exit_code == 1
     assert "run 99" in result.output and "Traceback" not in result.output
-    negative = CliRunner().invoke(
-        cli,
-        [
-            "-c",
-            str(published),
-            "export",
-            "--what",
-            "golden",
-            "--since",
-            "-1",
-            "--out",
-            str(published.parent / "x.csv"),
-        ],
-    )
+    negative = _export_since(published, "-1")
     assert negative.exit_code == 2

@@ -8,6 +8,7 @@ published results intact.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -180,13 +181,7 @@ def stage_ingest(ctx: RunContext) -> None:
             for source, future in zip(sources, futures, strict=True):
                 c, seconds = future.result()
                 ctx.timings[f"ingest.{source.name}"] = round(seconds, 3)
-                per_source[source.name] = {
-                    "read": c.read,
-                    "accepted": c.accepted,
-                    "rejected": c.rejected,
-                    "suppressed": c.suppressed,
-                    "rejected_by_reason": c.rejected_by_reason,
-                }
+                per_source[source.name] = dataclasses.asdict(c)
                 faults.point("ingest:mid")
         finally:
             for future in futures:  # a failed source stops the ones not yet started

@@ -11,13 +11,14 @@
   atomic rename) that exports, ``explain`` and the read API use. The lock itself lives in
   :mod:`omnimdm.store_lock`.
 * **Crash recovery** - every writer open repairs what a killed writer left (runs marked
-  failed, staging tables and temp snapshots dropped, a snapshot older than the last
-  publish written again); see the Reliability section of the README.
+  failed, staging tables and temp files dropped, a snapshot older than the last publish
+  written again, an erasure's owed file rewrite done); see the Reliability section of the
+  README.
+* **Erasure** - DuckDB keeps deleted rows' bytes in the file; :meth:`Store.rewrite_file`
+  copies the whole store into a fresh file and swaps it in (``omnimdm forget``).
 
 At about 500 lines this module is over the house's soft limit on purpose: recovery and the
 snapshot complete the publish transaction and are easiest to check next to it.
-* **Erasure** - DuckDB keeps deleted rows' bytes in the file; :meth:`Store.rewrite_file`
-  copies the whole store into a fresh file and swaps it in (``omnimdm forget``).
 """
 
 from __future__ import annotations
@@ -247,7 +248,8 @@ class Store:
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An open, migrated connection to the store; the caller holds the writer lock."""
+        """An open, migrated and recovered connection to the store (a file rewrite an
+        interrupted erasure still owes is done first); the caller holds the writer lock."""
         con = connect(self.path)
         try:
             self.migrate(con)
