@@ -89,8 +89,7 @@ def measure(name: str) -> dict[str, Any]:
         load_truth(con, truth)
         con.execute(
             "CREATE TEMP TABLE names AS SELECT source, source_record_id, "
-            "given_first_norm || ' ' || surname1_norm || ' ' || coalesce(surname2_norm, '') "
-            "AS full_name_key FROM norm_customers"
+            "given_first_norm || ' ' || surname1_norm AS full_name_key FROM norm_customers"
         )
         ours = _metrics(con, "crosswalk")
         blocking = blocking_recall(con, config.matching)

@@ -115,7 +115,8 @@ def extended_metrics(
 
     ``predicted`` has (source, source_record_id, golden_id); ``truth`` has person_id and
     household_id; ``names`` (optional) has (source, source_record_id, full_name_key) to
-    find same-name pairs inside a household (a parent and child with one name).
+    find same-name persons inside a household (a parent and child with one name): two
+    members are same-name when any record of one carries the key of any record of the other.
     """
     joined = (
         "SELECT p.golden_id, t.person_id, nullif(t.household_id, '') AS household_id, "
@@ -139,26 +140,29 @@ def extended_metrics(
         "bcubed_recall": round(float(row[1]), 6),
         "false_merge_rate": round(float(row[2]), 6),
     }
-    name_join = (
-        f"LEFT JOIN {names} na ON na.source = a.source AND "
-        "na.source_record_id = a.source_record_id "
-        f"LEFT JOIN {names} nb ON nb.source = b.source AND "
-        "nb.source_record_id = b.source_record_id"
+    # same-name persons: two members of one household with records that carry one name key
+    # (a son named after his father); decided per person pair, so every record pair of
+    # those two persons counts as a same-name pair, including records that lack a surname
+    same_name_persons = (
+        f"""SELECT DISTINCT a.person_id AS pa, b.person_id AS pb
+            FROM j a JOIN j b ON a.household_id = b.household_id AND a.person_id < b.person_id
+            JOIN {names} na ON na.source = a.source AND na.source_record_id = a.source_record_id
+            JOIN {names} nb ON nb.source = b.source AND nb.source_record_id = b.source_record_id
+            WHERE na.full_name_key = nb.full_name_key"""
         if names
-        else ""
+        else "SELECT NULL AS pa, NULL AS pb WHERE false"
     )
-    same_name = "na.full_name_key = nb.full_name_key" if names else "false"
     hh = con.sql(f"""
-        WITH j AS ({joined})
+        WITH j AS ({joined}), snp AS ({same_name_persons})
         SELECT count(*) FILTER (NOT sn) AS hh_pairs,
                count(*) FILTER (NOT sn AND merged) AS hh_merged,
                count(*) FILTER (sn) AS same_name_pairs,
                count(*) FILTER (sn AND merged) AS same_name_merged
         FROM (
-            SELECT a.golden_id = b.golden_id AS merged, coalesce({same_name}, false) AS sn
+            SELECT a.golden_id = b.golden_id AS merged, snp.pa IS NOT NULL AS sn
             FROM j a JOIN j b ON a.household_id = b.household_id
                  AND a.person_id < b.person_id
-            {name_join}
+            LEFT JOIN snp ON snp.pa = a.person_id AND snp.pb = b.person_id
         )
     """).fetchall()[0]
     hh_pairs, hh_merged, sn_pairs, sn_merged = (int(v) for v in hh)
