@@ -201,3 +201,22 @@ def test_pairs_side_by_side_equal_the_grouped_passes(
     assert fast["golden"] == grouped["golden"]
     assert fast["lineage"] == grouped["lineage"]
     assert fast["consent"] == grouped["consent"]
+
+
+def test_a_member_without_the_field_never_wins_it_on_a_tied_key() -> None:
+    """Found by the property above: an address of only a country compares like no address
+    at all, so both members' keys tie; the member that has it must win in both paths."""
+    records = [
+        record("crm:1-0", "G1", given_name="Ana", surname1="García"),
+        record("crm:1-1", "G1", given_name="Ana", surname1="García", country="ES"),
+        record("crm:1-2", "G1", given_name="Ana", surname1="García"),
+    ]
+    cfg = config({"crm": 0.5}, fields={"address": ["valid_first"]})
+    for members in (records[:2], records):  # a pair side by side; a grouped cluster of 3
+        edges = {(a["source"] + ":" + a["source_record_id"], "crm:1-1"): 0.96 for a in members}
+        edges.pop(("crm:1-1", "crm:1-1"))
+        for pairs_side_by_side in (True, False):
+            result = run(
+                duckdb.connect(), cfg, members, edges, pairs_side_by_side=pairs_side_by_side
+            )
+            assert result["golden"]["G1"]["country"] == "ES"

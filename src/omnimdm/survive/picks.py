@@ -71,7 +71,9 @@ def record_picks(con: duckdb.DuckDBPyConnection, plan: Plan, config: Config) -> 
         first.append(f"min({k}) FILTER ({spec.present}) AS {name}__w")
         # per row, once: has the winning key / has another value than the winner
         flags += [
-            f"{k} = p.{name}__w AS won_{name}",
+            # a record without the field never wins it, even where its key ties (an
+            # address of only a country compares like no address at all)
+            f"{spec.present} AND {k} = p.{name}__w AS won_{name}",
             f"{spec.present} AND {h} <> p.{name}__c AS other_{name}",
         ]
         second += [
