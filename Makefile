@@ -49,7 +49,7 @@ bench-demo: $(STAMP)
 bench-ingest: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py --records 100000 1000000
 
-## bench-quality: omnimdm vs the frozen baseline on synthetic 100k and FEBRL3/4
+## bench-quality: omnimdm vs the frozen baseline on synthetic 100k (two noise profiles), 1M and FEBRL3/4
 bench-quality: $(STAMP)
 	$(BIN)/python benchmarks/quality.py
 

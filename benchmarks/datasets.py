@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from omnimdm.synthetic import generate
+from omnimdm.synthetic import GENERATOR_VERSION, generate
 
 DATA_ROOT = Path(__file__).parent / "data"
 #: records per person of the default profile (measured; used to size datasets by records)
@@ -18,13 +18,14 @@ def synthetic_dataset(
 ) -> tuple[Path, dict[str, Any]]:
     """Folder with the four exports + truth.csv for about ``records`` records, and its recipe."""
     persons = max(10, round(records / RECORDS_PER_PERSON))
-    folder = DATA_ROOT / f"synth_{profile}_{persons}_s{seed}"
+    folder = DATA_ROOT / f"synth_{profile}_{persons}_s{seed}_g{GENERATOR_VERSION}"
     recipe_path = folder / "recipe.json"
     if recipe_path.exists():
         return folder, json.loads(recipe_path.read_text())
     result = generate(persons, folder, seed=seed, profile=profile)
     recipe = {
         "generator": "omnimdm.synthetic.generate",
+        "generator_version": GENERATOR_VERSION,
         "persons": persons,
         "seed": seed,
         "profile": profile,

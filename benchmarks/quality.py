@@ -1,7 +1,7 @@
 """Accuracy benchmark: omnimdm vs the frozen plain-Splink baseline, side by side.
 
-    python benchmarks/quality.py --datasets synth-100k synth-100k-high febrl3 febrl3-nossn \
-        febrl4 febrl4-nossn
+    python benchmarks/quality.py --datasets synth-100k synth-100k-high synth-1m febrl3 \
+        febrl3-nossn febrl4 febrl4-nossn
 
 Metrics come from final clusters: pairwise P/R/F1, B-cubed P/R, false-merge rate (share
 of golden records holding more than one true person) and, on synthetic data, the share of
@@ -132,6 +132,7 @@ def main() -> None:
         default=[
             "synth-100k",
             "synth-100k-high",
+            "synth-1m",
             "febrl3",
             "febrl3-nossn",
             "febrl4",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from omnimdm.errors import ConfigError
@@ -295,3 +296,30 @@ def test_partial_profile_inherits_its_base(tmp_path: Path) -> None:
     assert profile.name == "custom"
     assert profile.source("pos").phone.store_phone == 0.5
     assert profile.source("pos").phone.missing == load_noise_profile().source("pos").phone.missing
+
+
+def test_personal_emails_are_unique_per_mailbox() -> None:
+    """Gmail ignores dots and +tags: jose.garcia@ and josegarcia@gmail.com are one mailbox,
+    which two people can never own (name-built addresses collide often at 1M persons)."""
+    from omnimdm.synthetic.contacts import mailbox_keys
+
+    keys = mailbox_keys(
+        np.array(
+            [
+                "Jose.Garcia@gmail.com",
+                "josegarcia+shop@googlemail.com",
+                "jose.garcia@yahoo.es",
+                None,
+            ],
+            dtype=object,
+        )
+    )
+    assert keys.tolist()[:3] == [
+        "josegarcia@gmail.com",
+        "josegarcia@gmail.com",
+        "jose.garcia@yahoo.es",
+    ]
+    settings = load_noise_profile("default").population
+    pop = build_population(np.random.default_rng(3), 40_000, settings, load_lexicon())
+    emails = pop.contacts.email[~pd.isna(pop.contacts.email)]
+    assert not mailbox_keys(emails).duplicated().any()

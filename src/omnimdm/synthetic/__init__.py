@@ -5,10 +5,17 @@ Contacts, Shopify customers, Square customers, Zendesk users) plus ``truth.csv``
 source-specific noise controlled by a YAML noise profile.
 """
 
-from omnimdm.synthetic.generator import SOURCE_FILES, TRUTH_FILE, SynthResult, generate
+from omnimdm.synthetic.generator import (
+    GENERATOR_VERSION,
+    SOURCE_FILES,
+    TRUTH_FILE,
+    SynthResult,
+    generate,
+)
 from omnimdm.synthetic.profile import NoiseProfile, load_noise_profile
 
 __all__ = [
+    "GENERATOR_VERSION",
     "SOURCE_FILES",
     "TRUTH_FILE",
     "NoiseProfile",

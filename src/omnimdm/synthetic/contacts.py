@@ -116,12 +116,23 @@ def _render_patterns(
     return out
 
 
+def mailbox_keys(emails: np.ndarray) -> pd.Series:
+    """The mailbox an address delivers to: lower case; at Gmail dots and a ``+tag`` in the
+    local part do not count and googlemail.com is gmail.com (``jose.garcia@gmail.com`` and
+    ``josegarcia@gmail.com`` are one mailbox, so they can never belong to two people)."""
+    text = pd.Series(emails, dtype=object).str.lower()
+    local, domain = text.str.split("@", n=1).str[0], text.str.split("@", n=1).str[1]
+    domain = domain.replace("googlemail.com", "gmail.com")
+    gmail = domain == "gmail.com"
+    folded = local.str.split("+", n=1).str[0].str.replace(".", "", regex=False)
+    return local.where(~gmail, folded) + "@" + domain
+
+
 def _dedupe(rng: np.random.Generator, emails: np.ndarray) -> np.ndarray:
-    """Append digits to the local part of repeated addresses until all are unique."""
+    """Append digits to the local part of addresses whose mailbox repeats another's until
+    every mailbox is unique."""
     for _ in range(20):
-        dup = np.flatnonzero(
-            pd.Series(emails, dtype=object).duplicated().to_numpy() & ~pd.isna(emails)
-        )
+        dup = np.flatnonzero(mailbox_keys(emails).duplicated().to_numpy() & ~pd.isna(emails))
         if len(dup) == 0:
             break
         digits = rng.integers(1, 100, len(dup)).tolist()

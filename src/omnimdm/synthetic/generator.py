@@ -29,6 +29,9 @@ SOURCE_FILES: dict[str, str] = {
     "callcenter": "callcenter_zendesk_users.json",
 }
 TRUTH_FILE = "truth.csv"
+#: bumped whenever the same persons, seed and profile give other files (caches key on it);
+#: 2: personal e-mails unique per mailbox (Gmail dots and +tags folded), not per string
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
