@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 
 from omnimdm.normalize import mappers
-from omnimdm.normalize.distinct_map import append_distinct
+from omnimdm.normalize.distinct_map import append_distinct, create_sql
 
 _LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 #: plain ASCII text with at least one letter or digit (separators: space . , : / _ -)
@@ -49,7 +49,7 @@ def build_national_id_lookup(
         FROM v"""
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        f"""{create_sql(out)} AS
         SELECT raw, country, v AS id_value, kind AS id_kind,
                substr('{_LETTERS}', CAST(CASE kind WHEN 'NIE'
                           THEN CAST(strpos('XYZ', v[1]) - 1 AS VARCHAR) || v[2:8]

@@ -18,7 +18,7 @@ import phonenumbers
 from phonenumbers import PhoneMetadata
 
 from omnimdm.normalize import mappers
-from omnimdm.normalize.distinct_map import append_distinct
+from omnimdm.normalize.distinct_map import append_distinct, create_sql
 
 #: numbers whose last 8 digits repeat one digit are placeholders (``600000000``): slow path
 _REPEATED = "|".join(f"{d}{{8}}" for d in range(10))
@@ -195,7 +195,7 @@ def build_phone_lookup(
         f"AND NOT regexp_full_match(right(e164, 8), '{_REPEATED}')"
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT d.raw, d.region, f.e164, f.phone_type, "
+        f"{create_sql(out)} AS SELECT d.raw, d.region, f.e164, f.phone_type, "
         "NULL::VARCHAR AS reason FROM phone_distinct d JOIN phone_fast f "
         "ON d.clean AND f.digits = d.digits AND f.region = d.region"
     )
