@@ -19,6 +19,7 @@ import duckdb
 from omnimdm.adapters.ingest import preset_for
 from omnimdm.config import Config
 from omnimdm.normalize import mappers
+from omnimdm.normalize.date_sql import build_birth_date_lookup
 from omnimdm.normalize.distinct_map import create_sql, map_distinct
 from omnimdm.normalize.email_sql import build_email_lookup
 from omnimdm.normalize.identifier_sql import build_national_id_lookup
@@ -107,14 +108,10 @@ def _map_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Birth date, national id, postcode and city per distinct value."""
     base = _w("nc_base")
     counts: dict[str, int] = {}
-    counts["birth_dates"] = map_distinct(
-        con,
-        distinct_sql=f"SELECT DISTINCT birth_date, birth_formats FROM {base} WHERE "
-        "birth_date IS NOT NULL ORDER BY ALL",
-        fn=mappers.birth_date,
-        out=_w("nc_dob"),
-        in_cols=("raw", "formats"),
-        out_schema=mappers.BIRTH_DATE,
+    counts.update(
+        build_birth_date_lookup(
+            con, f"SELECT birth_date AS raw, birth_formats AS formats FROM {base}", _w("nc_dob")
+        )
     )
     ids = build_national_id_lookup(
         con,
