@@ -21,6 +21,32 @@ def _dni(n: int, *, good: bool = True) -> str:
     return f"{n:08d}{letter}"
 
 
+def _curp(rng: random.Random) -> str:
+    """A CURP-shaped value, usually valid; sometimes with one part broken."""
+    alphabet = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ"
+    upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    word = rng.choice(["BOXW", "GAXM", "PUTO", "XEXX", "".join(rng.choices(upper, k=4))])
+    date = rng.choice(["310820", "000229", "010229", "991231", "851332", "850015", "000000"])
+    if rng.random() < 0.5:
+        date = f"{rng.randrange(100):02d}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+    gender = rng.choice("HHMMX")
+    state = rng.choice(["NE", "DF", "JC", "MN", "ZZ", "XX"])
+    rest = "".join(rng.choices(upper, k=3)) + rng.choice(upper + "0123456789")
+    body = word + date + gender + state + rest
+    if rng.random() < 0.05:
+        body = "XEXX010101HNEXXX" + rng.choice("A0")
+    if rng.random() < 0.05:
+        body = "AAAA111111HDFRRR1"
+    check = sum(alphabet.index(c) * (18 - i) for i, c in enumerate(body))
+    digit = str((10 - check % 10) % 10) if rng.random() < 0.8 else str(rng.randrange(10))
+    value = body + digit
+    if rng.random() < 0.1:
+        value = value.lower()
+    if rng.random() < 0.1:
+        value = value[:4] + "-" + value[4:10] + " " + value[10:]
+    return value
+
+
 def _values() -> list[tuple[str, str]]:
     rng = random.Random(11)
     raw: set[str] = {
@@ -37,6 +63,8 @@ def _values() -> list[tuple[str, str]]:
         prefix = rng.choice("XYZ")
         letter = LETTERS[int(str("XYZ".index(prefix)) + f"{m:07d}") % 23]
         raw.add(f"{prefix}{m:07d}{letter if rng.random() < 0.8 else 'A'}")
+    for _ in range(1500):
+        raw.add(_curp(rng))
     for line in CASES.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             raw.add(line.split("\t")[0])

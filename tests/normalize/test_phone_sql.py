@@ -7,7 +7,8 @@ import random
 import duckdb
 import phonenumbers
 
-from omnimdm.normalize.phone_sql import fast_path_sql, strip_phone_sql
+from omnimdm.normalize.phone_rules import PhoneResult, parse_phone
+from omnimdm.normalize.phone_sql import fast_path_sql, invalid_length_sql, strip_phone_sql
 
 TYPES = {
     phonenumbers.PhoneNumberType.FIXED_LINE: "fixed",
@@ -89,3 +90,36 @@ def test_mexican_legacy_prefixes_and_formatting() -> None:
     assert len(got) == len(cases)
     for raw, e164, expected in got:
         assert e164 == expected, raw
+
+
+def _digit_values(n: int) -> list[tuple[str, str]]:
+    """Digits, spaces and hyphens of every length, with the prefixes that change parsing."""
+    rng = random.Random(11)
+    out = []
+    for _ in range(n):
+        length = rng.randrange(1, 16)
+        head = rng.choice(["", "", "", "0", "00", "34", "351", "52", "521", "044", "6", "9"])
+        digits = (head + "".join(str(rng.randrange(10)) for _ in range(length)))[:18]
+        seps = rng.choice(["", " ", "-"])
+        text = seps.join(digits[i : i + 3] for i in range(0, len(digits), 3))
+        out.append((text, rng.choice(["ES", "PT", "MX", "FR", "US"])))
+    return out
+
+
+def test_invalid_lengths_agree_with_parse_phone() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE r (raw VARCHAR, region VARCHAR)")
+    con.executemany(
+        "INSERT INTO r VALUES (?, ?)",
+        _digit_values(20_000) + [("55 1234 5678", "ES"), ("612.345.678", "ES")],
+    )
+    con.execute(
+        f"CREATE TABLE d AS SELECT DISTINCT raw, region, {strip_phone_sql('raw')} AS digits FROM r"
+    )
+    settled = con.sql(invalid_length_sql("d", ["ES", "PT", "MX", "FR", "US"])).fetchall()
+    assert len(settled) > 5_000
+    assert ("55 1234 5678", "ES") in settled and ("612.345.678", "ES") not in settled
+    assert {region for _, region in settled} == {"ES", "PT"}
+    invalid = PhoneResult(None, "unknown", "invalid")
+    for raw, region in settled:
+        assert parse_phone.__wrapped__(raw, region, region) == invalid, (raw, region)

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 
 from omnimdm.adapters.ingest import preset_for
 from omnimdm.config import Config
 from omnimdm.normalize import mappers
-from omnimdm.normalize.distinct_map import map_distinct
+from omnimdm.normalize.date_sql import build_birth_date_lookup
+from omnimdm.normalize.distinct_map import create_sql, map_distinct
 from omnimdm.normalize.email_sql import build_email_lookup
 from omnimdm.normalize.identifier_sql import build_national_id_lookup
 from omnimdm.normalize.names import build_name_tables
@@ -82,7 +85,7 @@ def build_base(con: duckdb.DuckDBPyConnection, config: Config, records: str, out
         out_schema=mappers.COUNTRY,
     )
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {out} AS
+        {create_sql(out)} AS
         SELECT b.*, c.iso2 AS country, coalesce(c.iso2, b.default_region) AS region_key
         FROM ({inner}) b LEFT JOIN {out}_country c ON c.raw = b.country_raw
     """)
@@ -90,51 +93,61 @@ def build_base(con: duckdb.DuckDBPyConnection, config: Config, records: str, out
     return countries
 
 
-def _map_simple_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Country, birth date, national id, postcode, city and street per distinct value."""
+#: the attached in-memory database holding the normalize stage's working tables: every
+#: connection (cursor) of the store sees it, so that independent lookups are built on
+#: several cursors at once (temp tables are private to one connection)
+WORK = "omnimdm_normalize"
+
+
+def _w(table: str) -> str:
+    """A working table's qualified name."""
+    return f"{WORK}.{table}"
+
+
+def _map_fields(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Birth date, national id, postcode and city per distinct value."""
+    base = _w("nc_base")
     counts: dict[str, int] = {}
-    counts["birth_dates"] = map_distinct(
-        con,
-        distinct_sql="SELECT DISTINCT birth_date, birth_formats FROM nc_base WHERE "
-        "birth_date IS NOT NULL ORDER BY ALL",
-        fn=mappers.birth_date,
-        out="nc_dob",
-        in_cols=("raw", "formats"),
-        out_schema=mappers.BIRTH_DATE,
+    counts.update(
+        build_birth_date_lookup(
+            con, f"SELECT birth_date AS raw, birth_formats AS formats FROM {base}", _w("nc_dob")
+        )
     )
     ids = build_national_id_lookup(
         con,
-        "SELECT national_id AS raw, coalesce(country, '') AS country FROM nc_base",
-        "nc_nid",
+        f"SELECT national_id AS raw, coalesce(country, '') AS country FROM {base}",
+        _w("nc_nid"),
     )
     counts["national_ids"] = ids.pop("national_ids")
     counts.update(ids)
     counts["postcodes"] = map_distinct(
         con,
-        distinct_sql="SELECT DISTINCT postcode, region_key FROM nc_base "
+        distinct_sql=f"SELECT DISTINCT postcode, region_key FROM {base} "
         "WHERE postcode IS NOT NULL ORDER BY ALL",
         fn=mappers.postcode,
-        out="nc_pc",
+        out=_w("nc_pc"),
         in_cols=("raw", "country"),
         out_schema=mappers.POSTCODE,
     )
     counts["cities"] = map_distinct(
         con,
-        distinct_sql="SELECT DISTINCT city FROM nc_base WHERE city IS NOT NULL ORDER BY 1",
+        distinct_sql=f"SELECT DISTINCT city FROM {base} WHERE city IS NOT NULL ORDER BY 1",
         fn=mappers.city,
-        out="nc_city",
+        out=_w("nc_city"),
         in_cols=("raw",),
         out_schema=mappers.CITY,
     )
+    return counts
+
+
+def _streets(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     streets = build_street_lookup(
         con,
-        "SELECT concat_ws(', ', street, street2) AS raw FROM nc_base "
+        f"SELECT concat_ws(', ', street, street2) AS raw FROM {_w('nc_base')} "
         "WHERE street IS NOT NULL OR street2 IS NOT NULL",
-        "nc_street",
+        _w("nc_street"),
     )
-    counts["streets"] = streets.pop("distinct_streets")
-    counts.update(streets)
-    return counts
+    return {"streets": streets.pop("distinct_streets"), **streets}
 
 
 #: a country named by at least this share of the records that name one is a fallback
@@ -164,7 +177,7 @@ def build_phone_fallback(
     one fallback region. Returns how many distinct numbers were rescued."""
     regions = fallback_regions(con, config, base)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out}_orphans AS
+        f"""{create_sql(out + "_orphans")} AS
         SELECT DISTINCT l.raw, l.region FROM {lookup} l
         SEMI JOIN (SELECT mobile AS raw, region_key AS region FROM {base}
                    WHERE country IS NULL
@@ -180,7 +193,7 @@ def build_phone_fallback(
         params={"regions": regions},
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        f"""{create_sql(out)} AS
         SELECT o.raw, o.region, any_value(t.e164) AS e164,
                any_value(t.phone_type) AS phone_type, NULL::VARCHAR AS reason
         FROM {out}_orphans o JOIN {out}_tries t ON t.raw = o.raw
@@ -206,14 +219,15 @@ def _two_list(a: str, b: str, *, keep_order: bool = False) -> str:
 
 
 def _phones(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
+    base, lookup, fallback = _w("nc_base"), _w("nc_phone_lookup"), _w("nc_phone_fallback")
     counts = build_phone_lookup(
         con,
-        "SELECT mobile AS raw, region_key AS region FROM nc_base "
-        "UNION ALL SELECT phone, region_key FROM nc_base",
-        "nc_phone_lookup",
+        f"SELECT mobile AS raw, region_key AS region FROM {base} "
+        f"UNION ALL SELECT phone, region_key FROM {base}",
+        lookup,
     )
     counts["phones_by_fallback_region"] = build_phone_fallback(
-        con, config, base="nc_base", lookup="nc_phone_lookup", out="nc_phone_fallback"
+        con, config, base=base, lookup=lookup, out=fallback
     )
     # A record has at most two numbers (mobile field, phone field): lists are built per row,
     # no aggregation, and with CASE rather than list lambdas (2x cheaper at a million rows).
@@ -224,7 +238,7 @@ def _phones(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
     fixed_m = "CASE WHEN m_type IN ('fixed', 'unknown') THEN m END"
     fixed_p = "CASE WHEN p_type IN ('fixed', 'unknown', 'either') THEN p END"
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE nc_phones AS
+        {create_sql(_w("nc_phones"))} AS
         SELECT record_id, {_two_list("m", "p", keep_order=True)} AS phones,
                {_two_list(mobile_m, mobile_p)} AS mobiles,
                {_two_list(fixed_m, fixed_p)} AS landlines,
@@ -237,12 +251,12 @@ def _phones(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
                    coalesce(fp.e164, lp.e164) AS p,
                    CASE WHEN fp.raw IS NULL THEN lp.phone_type ELSE fp.phone_type END AS p_type,
                    CASE WHEN fp.raw IS NULL THEN lp.reason END AS p_reason
-            FROM nc_base b
-            LEFT JOIN nc_phone_lookup lm ON lm.raw = b.mobile AND lm.region = b.region_key
-            LEFT JOIN nc_phone_lookup lp ON lp.raw = b.phone AND lp.region = b.region_key
-            LEFT JOIN nc_phone_fallback fm ON b.country IS NULL AND fm.raw = b.mobile
+            FROM {base} b
+            LEFT JOIN {lookup} lm ON lm.raw = b.mobile AND lm.region = b.region_key
+            LEFT JOIN {lookup} lp ON lp.raw = b.phone AND lp.region = b.region_key
+            LEFT JOIN {fallback} fm ON b.country IS NULL AND fm.raw = b.mobile
                  AND fm.region = b.region_key
-            LEFT JOIN nc_phone_fallback fp ON b.country IS NULL AND fp.raw = b.phone
+            LEFT JOIN {fallback} fp ON b.country IS NULL AND fp.raw = b.phone
                  AND fp.region = b.region_key
             WHERE b.mobile IS NOT NULL OR b.phone IS NOT NULL
         )
@@ -288,19 +302,72 @@ def _assemble_sql(config: Config) -> str:
                b.company,
                {is_company_sql("concat_ws(' ', b.given_name, b.surname, b.full_name)")}
                    AS is_company
-        FROM nc_base b
-        LEFT JOIN nm_parts p USING (record_id)
-        LEFT JOIN nm_given_keys gk ON gk.display = p.given_name
-        LEFT JOIN nm_surname_keys k1 ON k1.display = p.surname1
-        LEFT JOIN nm_surname_keys k2 ON k2.display = p.surname2
-        LEFT JOIN nc_email e ON e.email = b.email
-        LEFT JOIN nc_phones ph USING (record_id)
-        LEFT JOIN nc_dob d ON d.raw = b.birth_date AND d.formats = b.birth_formats
-        LEFT JOIN nc_nid n ON n.raw = b.national_id AND n.country = coalesce(b.country, '')
-        LEFT JOIN nc_pc pc ON pc.raw = b.postcode AND pc.country = b.region_key
-        LEFT JOIN nc_city ct ON ct.raw = b.city
-        LEFT JOIN nc_street st ON st.raw = concat_ws(', ', b.street, b.street2)
+        FROM {WORK}.nc_base b
+        LEFT JOIN {WORK}.nm_parts p USING (record_id)
+        LEFT JOIN {WORK}.nm_given_keys gk ON gk.display = p.given_name
+        LEFT JOIN {WORK}.nm_surname_keys k1 ON k1.display = p.surname1
+        LEFT JOIN {WORK}.nm_surname_keys k2 ON k2.display = p.surname2
+        LEFT JOIN {WORK}.nc_email e ON e.email = b.email
+        LEFT JOIN {WORK}.nc_phones ph USING (record_id)
+        LEFT JOIN {WORK}.nc_dob d ON d.raw = b.birth_date AND d.formats = b.birth_formats
+        LEFT JOIN {WORK}.nc_nid n ON n.raw = b.national_id AND n.country = coalesce(b.country, '')
+        LEFT JOIN {WORK}.nc_pc pc ON pc.raw = b.postcode AND pc.country = b.region_key
+        LEFT JOIN {WORK}.nc_city ct ON ct.raw = b.city
+        LEFT JOIN {WORK}.nc_street st ON st.raw = concat_ws(', ', b.street, b.street2)
     """
+
+
+#: the lookups built from ``nc_base`` (independent of each other): name, builder, and
+#: whether their counts are reported as ``distinct_*``. Counts are merged in this order.
+LookupStep = Callable[[duckdb.DuckDBPyConnection, Config], dict[str, int]]
+LOOKUPS: tuple[tuple[str, LookupStep, bool], ...] = (
+    ("names", lambda con, _: build_name_tables(con, _w("nc_base"), prefix=f"{WORK}."), True),
+    ("fields", lambda con, _: _map_fields(con), True),
+    ("streets", lambda con, _: _streets(con), True),
+    ("phones", _phones, False),
+    (
+        "emails",
+        lambda con, _: build_email_lookup(
+            con, f"SELECT email FROM {_w('nc_base')}", _w("nc_email")
+        ),
+        False,
+    ),
+)
+#: lookups built at once, each on its own cursor. The Python mappers hold the GIL while
+#: DuckDB releases it, so a Python-heavy lookup (names, fields) overlaps with SQL-heavy
+#: ones (phones, emails) on the other core. Started longest first.
+PARALLEL_LOOKUPS = 2
+LOOKUP_ORDER = ("phones", "names", "streets", "fields", "emails")
+
+
+def _build_lookups(
+    con: duckdb.DuckDBPyConnection, config: Config, timings: dict[str, float]
+) -> dict[str, int]:
+    """Run :data:`LOOKUPS` two at a time; return their counts (in :data:`LOOKUPS` order)."""
+    steps = {name: (fn, prefixed) for name, fn, prefixed in LOOKUPS}
+
+    def one(name: str) -> tuple[dict[str, int], float]:
+        started = time.perf_counter()
+        cursor = con.cursor()
+        try:
+            return steps[name][0](cursor, config), time.perf_counter() - started
+        finally:
+            cursor.close()
+
+    results: dict[str, dict[str, int]] = {}
+    with ThreadPoolExecutor(PARALLEL_LOOKUPS) as pool:
+        futures = {name: pool.submit(one, name) for name in LOOKUP_ORDER}
+        try:
+            for name, future in futures.items():
+                results[name], seconds = future.result()
+                timings[f"normalize.{name}"] = round(seconds, 3)
+        finally:
+            for future in futures.values():  # a failed lookup stops the ones not yet started
+                future.cancel()
+    counts: dict[str, int] = {}
+    for name, (_, prefixed) in steps.items():
+        counts.update({f"distinct_{k}" if prefixed else k: v for k, v in results[name].items()})
+    return counts
 
 
 def normalize(
@@ -313,58 +380,35 @@ def normalize(
     profile_out: str | None = None,
     timings: dict[str, float] | None = None,
 ) -> dict[str, int]:
-    """Build the run's canonical table ``out`` from the active rows of ``records``."""
+    """Build the run's canonical table ``out`` from the active rows of ``records``.
+
+    Working tables live in the in-memory database :data:`WORK`, attached for the call."""
     timings = timings if timings is not None else {}
     counts: dict[str, int] = {}
 
     def step(name: str, started: float) -> None:
         timings[f"normalize.{name}"] = round(time.perf_counter() - started, 3)
 
-    t = time.perf_counter()
-    counts["distinct_countries"] = build_base(con, config, records, "nc_base")
-    step("base", t)
-    t = time.perf_counter()
-    counts.update({f"distinct_{k}": v for k, v in build_name_tables(con, "nc_base").items()})
-    step("names", t)
-    t = time.perf_counter()
-    counts.update({f"distinct_{k}": v for k, v in _map_simple_fields(con).items()})
-    step("fields", t)
-    t = time.perf_counter()
-    counts.update(_phones(con, config))
-    step("phones", t)
-    t = time.perf_counter()
-    counts.update(build_email_lookup(con, "SELECT email FROM nc_base", "nc_email"))
-    step("emails", t)
-    t = time.perf_counter()
-    counts["shared_values"] = _find_shared_values(con, config, shared_out)
-    step("shared_values", t)
-    t = time.perf_counter()
-    _write_canonical(con, config, out, shared_out)
-    step("assemble_and_write", t)
-    if profile_out is not None:
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {WORK}")
+    try:
         t = time.perf_counter()
-        build_profile(con, base="nc_base", canonical=out, out=profile_out)
-        step("profile", t)
-    for table in (
-        "nc_who",
-        "nc_base",
-        "nc_dob",
-        "nc_nid",
-        "nc_pc",
-        "nc_city",
-        "nc_street",
-        "nc_phones",
-        "nc_phone_lookup",
-        "nc_phone_fallback",
-        "nc_email",
-        "nm_given",
-        "nm_surnames",
-        "nm_full",
-        "nm_parts",
-        "nm_given_keys",
-        "nm_surname_keys",
-    ):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+        counts["distinct_countries"] = build_base(con, config, records, _w("nc_base"))
+        step("base", t)
+        t = time.perf_counter()
+        counts.update(_build_lookups(con, config, timings))
+        step("lookups", t)
+        t = time.perf_counter()
+        counts["shared_values"] = _find_shared_values(con, config, shared_out)
+        step("shared_values", t)
+        t = time.perf_counter()
+        _write_canonical(con, config, out, shared_out)
+        step("assemble_and_write", t)
+        if profile_out is not None:
+            t = time.perf_counter()
+            build_profile(con, base=_w("nc_base"), canonical=out, out=profile_out)
+            step("profile", t)
+    finally:
+        con.execute(f"DETACH DATABASE IF EXISTS {WORK}")
     counts["records"] = int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
     log.info("normalized %d records", counts["records"])
     return counts
@@ -372,23 +416,25 @@ def normalize(
 
 def _find_shared_values(con: duckdb.DuckDBPyConnection, config: Config, shared_out: str) -> int:
     """List emails/phones/ids carried by more than k records with conflicting names."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE nc_who AS
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {WORK}.nc_who AS
         SELECT p.record_id, k1.surname_norm || '|' || gk.given_first AS who
-        FROM nm_parts p
-        LEFT JOIN nm_given_keys gk ON gk.display = p.given_name
-        LEFT JOIN nm_surname_keys k1 ON k1.display = p.surname1
+        FROM {WORK}.nm_parts p
+        LEFT JOIN {WORK}.nm_given_keys gk ON gk.display = p.given_name
+        LEFT JOIN {WORK}.nm_surname_keys k1 ON k1.display = p.surname1
     """)
     con.execute(
         f"""
         CREATE TABLE {shared_out} AS
         WITH vals AS (
             SELECT 'email' AS field, e.email_norm AS value, b.record_id
-            FROM nc_base b JOIN nc_email e ON e.email = b.email WHERE e.email_norm IS NOT NULL
+            FROM {WORK}.nc_base b JOIN {WORK}.nc_email e ON e.email = b.email
+            WHERE e.email_norm IS NOT NULL
             UNION ALL
-            SELECT 'phone', unnest(phones), record_id FROM nc_phones
+            SELECT 'phone', unnest(phones), record_id FROM {WORK}.nc_phones
             UNION ALL
-            SELECT 'national_id', n.id_value, b.record_id FROM nc_base b JOIN nc_nid n
+            SELECT 'national_id', n.id_value, b.record_id
+            FROM {WORK}.nc_base b JOIN {WORK}.nc_nid n
             ON n.raw = b.national_id AND n.country = coalesce(b.country, '')
             WHERE n.id_value IS NOT NULL
         ),
@@ -398,7 +444,7 @@ def _find_shared_values(con: duckdb.DuckDBPyConnection, config: Config, shared_o
         SELECT v.field, v.value, count(DISTINCT v.record_id) AS records,
                count(DISTINCT w.who) AS distinct_names
         FROM vals v SEMI JOIN candidates USING (field, value)
-        JOIN nc_who w USING (record_id)
+        JOIN {WORK}.nc_who w USING (record_id)
         GROUP BY v.field, v.value
         HAVING count(DISTINCT v.record_id) > $k AND count(DISTINCT w.who) > 1
         ORDER BY v.field, v.value

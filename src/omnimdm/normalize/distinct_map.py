@@ -26,6 +26,14 @@ Mapper = Callable[..., tuple[Any, ...]]
 TIMINGS: dict[str, float] = {}
 
 
+def create_sql(table: str) -> str:
+    """``CREATE OR REPLACE [TEMP] TABLE table``: a plain name is a temp table, private to
+    the connection; a qualified one (``work.nc_base``) lives in that database, which every
+    connection (cursor) of the store sees: the normalize stage builds its lookups on
+    several cursors at once in an attached in-memory database (``canonical.WORK``)."""
+    return f"CREATE OR REPLACE {'TABLE' if '.' in table else 'TEMP TABLE'} {table}"
+
+
 def _apply(fn: Mapper, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [fn(*row) for row in rows]
 
@@ -67,11 +75,11 @@ def map_distinct(
         columns[name] = [r[j] for r in results]
     key_fields = [pa.field(c, pa.string()) for c in in_cols]
     table = pa.table(columns, schema=pa.schema(key_fields + list(out_schema)))
-    view = f"{out}_arrow"
+    view = f"{out.rsplit('.', 1)[-1]}_arrow"
     con.register(view, table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {view}")
+    con.execute(f"{create_sql(out)} AS SELECT * FROM {view}")
     con.unregister(view)
-    TIMINGS[out] = round(time.perf_counter() - started, 3)
+    TIMINGS[out.rsplit(".", 1)[-1]] = round(time.perf_counter() - started, 3)
     log.debug("mapped %d distinct values into %s (%d workers)", len(rows), out, workers)
     return len(rows)
 

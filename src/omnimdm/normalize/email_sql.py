@@ -13,6 +13,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from omnimdm.normalize.distinct_map import create_sql
 from omnimdm.normalize.email_rules import (
     correct_domain,
     known_domains,
@@ -84,7 +85,7 @@ def build_email_lookup(con: duckdb.DuckDBPyConnection, values_sql: str, out: str
     )
     con.unregister("email_domains_arrow")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        f"""{create_sql(out)} AS
         SELECT email,
                CASE WHEN placeholder THEN NULL ELSE local || '@' || domain END AS email_norm,
                CASE WHEN placeholder THEN false ELSE corrected END AS email_corrected,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from omnimdm.normalize import mappers
-from omnimdm.normalize.distinct_map import append_distinct, map_distinct
+from omnimdm.normalize.distinct_map import append_distinct, create_sql, map_distinct
 
 #: a last-name value of one or two plain words (letters, apostrophes, hyphens; starting
 #: with a letter; single spaces): its split and display forms are those of its words
@@ -45,7 +45,7 @@ def build_surname_lookup(con: duckdb.DuckDBPyConnection, values_sql: str, out: s
         out_schema=mappers.SURNAME_WORD,
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        f"""{create_sql(out)} AS
         SELECT v.raw, w1.display AS s1_display, w2.display AS s2_display
         FROM surname_values v
         JOIN surname_words w1 ON w1.word = split_part(v.raw, ' ', 1)
@@ -67,10 +67,15 @@ def build_surname_lookup(con: duckdb.DuckDBPyConnection, values_sql: str, out: s
     return int(distinct)
 
 
-def build_name_tables(con: duckdb.DuckDBPyConnection, base: str) -> dict[str, int]:
-    """From ``base`` (given_name, surname, surname1, surname2, full_name raw) build temp
-    tables ``nm_given``, ``nm_surnames``, ``nm_full``, ``nm_given_keys``, ``nm_surname_keys``
-    and ``nm_parts`` (record_id -> display given / surname1 / surname2)."""
+def build_name_tables(
+    con: duckdb.DuckDBPyConnection, base: str, *, prefix: str = ""
+) -> dict[str, int]:
+    """From ``base`` (given_name, surname, surname1, surname2, full_name raw) build tables
+    ``nm_given``, ``nm_surnames``, ``nm_full``, ``nm_given_keys``, ``nm_surname_keys`` and
+    ``nm_parts`` (record_id -> display given / surname1 / surname2), their names prefixed
+    with ``prefix`` (a database, ``work.``; temp tables without one)."""
+    given, surnames, full = f"{prefix}nm_given", f"{prefix}nm_surnames", f"{prefix}nm_full"
+    parts = f"{prefix}nm_parts"
     counts = {
         "given": map_distinct(
             con,
@@ -78,23 +83,23 @@ def build_name_tables(con: duckdb.DuckDBPyConnection, base: str) -> dict[str, in
             f"UNION ALL SELECT surname1 FROM {base} UNION ALL SELECT surname2 FROM {base}) "
             "WHERE v IS NOT NULL ORDER BY 1",
             fn=mappers.given_display,
-            out="nm_given",
+            out=given,
             in_cols=("raw",),
             out_schema=mappers.GIVEN_DISPLAY,
         ),
-        "surnames": build_surname_lookup(con, f"SELECT surname AS raw FROM {base}", "nm_surnames"),
+        "surnames": build_surname_lookup(con, f"SELECT surname AS raw FROM {base}", surnames),
         "full_names": map_distinct(
             con,
             distinct_sql=f"SELECT DISTINCT full_name FROM {base} WHERE full_name IS NOT "
             "NULL AND (given_name IS NULL OR (surname IS NULL AND surname1 IS NULL)) ORDER BY 1",
             fn=mappers.full_name_parts,
-            out="nm_full",
+            out=full,
             in_cols=("raw",),
             out_schema=mappers.FULL_NAME_PARTS,
         ),
     }
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE nm_parts AS
+        {create_sql(parts)} AS
         SELECT b.record_id,
                coalesce(g.given_display, f.f_given) AS given_name,
                coalesce(s1.given_display, s.s1_display, f.f_s1) AS surname1,
@@ -103,29 +108,29 @@ def build_name_tables(con: duckdb.DuckDBPyConnection, base: str) -> dict[str, in
                         CASE WHEN b.surname IS NULL AND b.surname1 IS NULL THEN f.f_s2 END)
                    AS surname2
         FROM {base} b
-        LEFT JOIN nm_given g ON g.raw = b.given_name
-        LEFT JOIN nm_surnames s ON s.raw = b.surname
-        LEFT JOIN nm_full f ON f.raw = b.full_name
+        LEFT JOIN {given} g ON g.raw = b.given_name
+        LEFT JOIN {surnames} s ON s.raw = b.surname
+        LEFT JOIN {full} f ON f.raw = b.full_name
              AND (b.given_name IS NULL OR (b.surname IS NULL AND b.surname1 IS NULL))
-        LEFT JOIN nm_given s1 ON s1.raw = b.surname1
-        LEFT JOIN nm_given s2 ON s2.raw = b.surname2
+        LEFT JOIN {given} s1 ON s1.raw = b.surname1
+        LEFT JOIN {given} s2 ON s2.raw = b.surname2
     """)
     # surname1/surname2 given as separate columns share the display mapping of given names
     counts["given_keys"] = map_distinct(
         con,
-        distinct_sql="SELECT DISTINCT given_name FROM nm_parts WHERE given_name IS NOT "
+        distinct_sql=f"SELECT DISTINCT given_name FROM {parts} WHERE given_name IS NOT "
         "NULL ORDER BY 1",
         fn=mappers.given_keys,
-        out="nm_given_keys",
+        out=f"{prefix}nm_given_keys",
         in_cols=("display",),
         out_schema=mappers.GIVEN_KEYS,
     )
     counts["surname_keys"] = map_distinct(
         con,
-        distinct_sql="SELECT DISTINCT s FROM (SELECT surname1 AS s FROM nm_parts UNION "
-        "SELECT surname2 FROM nm_parts) WHERE s IS NOT NULL ORDER BY 1",
+        distinct_sql=f"SELECT DISTINCT s FROM (SELECT surname1 AS s FROM {parts} UNION "
+        f"SELECT surname2 FROM {parts}) WHERE s IS NOT NULL ORDER BY 1",
         fn=mappers.surname_keys,
-        out="nm_surname_keys",
+        out=f"{prefix}nm_surname_keys",
         in_cols=("display",),
         out_schema=mappers.SURNAME_KEYS,
     )

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from omnimdm.normalize import mappers
 from omnimdm.normalize.address_rules import HEAD_NUMBER, street_head_template, street_tail_floor
-from omnimdm.normalize.distinct_map import append_distinct, map_distinct
+from omnimdm.normalize.distinct_map import append_distinct, create_sql, map_distinct
 
 S = pa.string()
 #: a line whose first digit starts its house number token (the parser's number regex,
@@ -79,7 +79,7 @@ def build_street_lookup(con: duckdb.DuckDBPyConnection, lines_sql: str, out: str
         out_schema=TAIL_FLOOR,
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        f"""{create_sql(out)} AS
         SELECT f.raw, h.street_type, h.street_name, f.street_number, t.floor_door
         FROM street_fast_in f JOIN street_heads h USING (template)
         JOIN street_tails t USING (tail)
