@@ -417,7 +417,7 @@ def normalize(
 def _find_shared_values(con: duckdb.DuckDBPyConnection, config: Config, shared_out: str) -> int:
     """List emails/phones/ids carried by more than k records with conflicting names."""
     con.execute(f"""
-        CREATE OR REPLACE TABLE {WORK}.nc_who AS
+        {create_sql(_w("nc_who"))} AS
         SELECT p.record_id, k1.surname_norm || '|' || gk.given_first AS who
         FROM {WORK}.nm_parts p
         LEFT JOIN {WORK}.nm_given_keys gk ON gk.display = p.given_name
