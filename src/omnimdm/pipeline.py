@@ -22,8 +22,10 @@ import duckdb
 
 from omnimdm import faults
 from omnimdm.adapters.ingest import (
+    LOADED,
     SourceCounts,
     create_ingest_tables,
+    create_loaded_table,
     finish_records,
     ingest_source,
 )
@@ -146,13 +148,32 @@ PARALLEL_SOURCES = 2
 
 def stage_ingest(ctx: RunContext) -> None:
     """Read every source into the run's ``src_records`` and ``rejects``, two sources at a
-    time. Each source has its own connection: its temp tables and views are its own, and
-    appends to the shared staging tables do not conflict. Physical row order in those
-    tables carries no meaning (every consumer orders explicitly)."""
+    time. Each source has its own connection (its temp tables and views are its own) and
+    loads into its own in-memory table; all of them are written to ``src_records`` at the
+    end in one statement. Physical row order in those tables carries no meaning (every
+    consumer orders explicitly)."""
     records, rejects = ctx.stg("src_records"), ctx.stg("rejects")
     has_previous = ctx.has_published("src_records")
     create_ingest_tables(ctx.con, records, rejects)
     suppressor = Suppressor.for_run(ctx.con, ctx.config)
+    ctx.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {LOADED}")
+    try:
+        _ingest_sources(ctx, records, rejects, has_previous, suppressor)
+    finally:
+        ctx.con.execute(f"DETACH DATABASE IF EXISTS {LOADED}")
+
+
+def _ingest_sources(
+    ctx: RunContext,
+    records: str,
+    rejects: str,
+    has_previous: bool,
+    suppressor: Suppressor | None,
+) -> None:
+    """Load each source into its own in-memory table (two at a time), then write them all
+    into ``records`` in one statement with :func:`finish_records`."""
+    sources = ctx.config.sources
+    parts = {s.name: create_loaded_table(ctx.con, records, s.name) for s in sources}
 
     def one(source: SourceConfig) -> tuple[SourceCounts, float]:
         started = time.perf_counter()
@@ -162,7 +183,7 @@ def stage_ingest(ctx: RunContext) -> None:
                 cursor,
                 ctx.config,
                 source,
-                records=records,
+                records=parts[source.name],
                 rejects=rejects,
                 run_id=ctx.run_id,
                 has_previous=has_previous,
@@ -173,7 +194,6 @@ def stage_ingest(ctx: RunContext) -> None:
         return counts, time.perf_counter() - started
 
     per_source: dict[str, dict[str, Any]] = {}
-    sources = ctx.config.sources
     with ThreadPoolExecutor(min(PARALLEL_SOURCES, len(sources)) or 1) as pool:
         futures = [pool.submit(one, source) for source in sources]
         try:
@@ -193,6 +213,7 @@ def stage_ingest(ctx: RunContext) -> None:
         records=records,
         snapshot_sources=[s.name for s in ctx.config.sources if s.mode == "snapshot"],
         has_previous=has_previous,
+        parts=list(parts.values()),
     )
     ctx.timings["ingest.merge"] = round(time.perf_counter() - t, 3)
     for name, change in changes.items():

@@ -139,6 +139,13 @@ MIGRATIONS: dict[int, Sequence[str]] = {
             golden_ids_affected VARCHAR[], rejects_removed INTEGER, events_removed INTEGER,
             decisions_removed INTEGER, tombstones_added INTEGER)""",
     ),
+    # 5: src_records.content_hash is DuckDB's 64-bit hash of the original row, not md5 hex
+    # (ingest's CONTENT_HASH_SQL); the stored rows are hashed again, so nothing reads as
+    # changed on the next run
+    5: (
+        "ALTER TABLE IF EXISTS src_records ALTER content_hash TYPE UBIGINT "
+        "USING hash(raw::VARCHAR)",
+    ),
 }
 #: the newest migration this omnimdm knows (numbers may have gaps while branches land;
 #: every missing one is applied in ascending order)

@@ -138,3 +138,26 @@ def test_snapshot_retires_and_delta_updates(tmp_path: Path, mini_dir: Path) -> N
     c = result.sources["crm"]
     assert (c["new"], c["updated"], c["unchanged"], c["retired"]) == (0, 1, 2, 1)
     assert _published(config, "SELECT count(*) FROM crosswalk WHERE source = 'crm'") == [(3,)]
+
+
+def test_store_with_md5_content_hashes_migrates_without_spurious_updates(
+    tmp_path: Path, mini_dir: Path
+) -> None:
+    """A store written before migration 5 (md5 hex in ``src_records.content_hash``) is
+    hashed again on open: rerunning the same files finds every record unchanged."""
+    config = load_config(write_config(tmp_path, mini_dir))
+    run(config)
+    con = duckdb.connect(str(config.store.path))
+    con.execute("ALTER TABLE src_records ALTER content_hash TYPE VARCHAR USING md5(raw::VARCHAR)")
+    con.execute("DELETE FROM schema_version WHERE version = 5")
+    con.close()
+    result = run(config)
+    for counts in result.sources.values():
+        assert counts["updated"] == counts["new"] == 0
+        assert counts["unchanged"] == counts["accepted"] > 0
+    types = _published(
+        config,
+        "SELECT data_type FROM duckdb_columns() WHERE "
+        "table_name = 'src_records' AND column_name = 'content_hash'",
+    )
+    assert types == [("UBIGINT",)]
