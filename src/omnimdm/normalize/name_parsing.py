@@ -211,8 +211,19 @@ def display_name(s: str | None) -> str | None:
     Repairs text; a value that is all upper-case or all lower-case is proper-cased with
     ``de``, ``del``, ``de la``, ``de los``, ``y``, ``i`` ... lower-case except at the start
     (and after a comma); mixed-case values keep their case.  Accents present are kept (they
-    cannot be restored).  Idempotent.
+    cannot be restored).  Idempotent.  Short values are cached: the parts of full names
+    (a surname, a given name) repeat across thousands of distinct names.
     """
+    if s is not None and len(s) <= _CACHED_LEN:
+        return _display_cached(s)
+    return _display(s)
+
+
+#: values up to this length go through the caches of display_name and _expand
+_CACHED_LEN = 64
+
+
+def _display(s: str | None) -> str | None:
     t = _prep(s)
     for _ in range(3):
         if t is None or not (t == t.upper() or t == t.lower()):
@@ -240,6 +251,10 @@ def _expand(t: str | None) -> str | None:
     """Expand the abbreviations of a given name already in display form."""
     if t is None:
         return None
+    return _expand_cached(t) if len(t) <= _CACHED_LEN else _expand_words(t)
+
+
+def _expand_words(t: str) -> str:
     abbrev = _abbreviations()
     words = t.split(" ")
     out: list[str] = []
@@ -252,6 +267,10 @@ def _expand(t: str | None) -> str | None:
         else:
             out.append(w)
     return " ".join(out)
+
+
+_display_cached = lru_cache(maxsize=1 << 17)(_display)
+_expand_cached = lru_cache(maxsize=1 << 16)(_expand_words)
 
 
 def _units(tokens: list[str]) -> list[list[str]]:
