@@ -38,13 +38,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIELD_COLUMNS = tuple(f for f in INPUT_FIELDS if f != "source_record_id")
-#: input fields that are near-unique per record in any customer export (contact points,
-#: street lines, amounts, timestamps). DuckDB's default string compression (a dictionary
-#: plus FSST) finds nothing to share in them and costs about twice the CPU of zstd for the
-#: same size: at 1M records zstd on these columns wrote 1.1 CPU-s less for +2% bytes.
-NEAR_UNIQUE_FIELDS = frozenset(
-    {"email", "phone", "mobile", "street", "total_spent", "created_at", "updated_at"}
-)
+#: input fields that are near-unique per record and identify no one (amounts, timestamps).
+#: DuckDB's default string compression (a dictionary plus FSST) finds nothing to share in
+#: them and costs about twice the CPU of zstd for the same size. Contact points, ids, names
+#: and street lines keep the default on purpose: zstd hides their bytes, and the erasure
+#: tests prove by a byte search of the store file that a forgotten value is gone.
+NEAR_UNIQUE_FIELDS = frozenset({"total_spent", "created_at", "updated_at"})
 #: a CSV field longer than this is rejected (field_too_long); JSON rows are capped as a whole
 MAX_FIELD_CHARS = 4096
 MAX_JSON_ROW_CHARS = 65536
@@ -106,7 +105,7 @@ def create_ingest_tables(con: duckdb.DuckDBPyConnection, records: str, rejects: 
     )
     con.execute(
         f"CREATE TABLE {records} (source VARCHAR, source_kind VARCHAR, "
-        f"source_record_id VARCHAR{ZSTD},"
+        "source_record_id VARCHAR,"
         # the original rows compress best and fastest with zstd (measured at 1M: a third
         # smaller than the default and about 10% less CPU to write)
         f" record_id BIGINT, row_ordinal BIGINT, content_hash UBIGINT,"

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 
-from omnimdm.adapters.ingest import ZSTD, preset_for
+from omnimdm.adapters.ingest import preset_for
 from omnimdm.config import Config
 from omnimdm.normalize import mappers
 from omnimdm.normalize.date_sql import build_birth_date_lookup
@@ -28,7 +28,6 @@ from omnimdm.normalize.phone_sql import build_phone_lookup
 from omnimdm.normalize.profile import build_profile
 from omnimdm.normalize.street_sql import build_street_lookup
 from omnimdm.normalize.values_sql import amount_sql, consent_sql, currency_sql, is_company_sql
-from omnimdm.store import quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -455,14 +454,6 @@ def _find_shared_values(con: duckdb.DuckDBPyConnection, config: Config, shared_o
     return int(con.sql(f"SELECT count(*) FROM {shared_out}").fetchall()[0][0])
 
 
-#: canonical text columns near-unique per record; written with zstd, which costs about half
-#: the CPU of DuckDB's default dictionary + FSST on them for the same size (at 1M records
-#: 0.8 CPU-s less). Low-cardinality columns keep the default, which is far smaller there.
-NEAR_UNIQUE_COLUMNS = frozenset(
-    {"source_record_id", "full_name", "email", "email_norm", "email_match", "street"}
-)
-
-
 def _write_canonical(
     con: duckdb.DuckDBPyConnection, config: Config, out: str, shared_out: str
 ) -> None:
@@ -481,10 +472,4 @@ def _write_canonical(
         f"THEN national_id END AS national_id_match FROM ({_assemble_sql(config)})"
     )
     params = {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]}
-    described = con.execute(f"DESCRIBE {query}", params).fetchall()
-    zstd = {n for n, kind, *_ in described if n in NEAR_UNIQUE_COLUMNS and kind == "VARCHAR"}
-    columns = ", ".join(
-        f"{quote_ident(name)} {kind}{ZSTD if name in zstd else ''}" for name, kind, *_ in described
-    )
-    con.execute(f"CREATE TABLE {out} ({columns})")
-    con.execute(f"INSERT INTO {out} {query}", params)
+    con.execute(f"CREATE TABLE {out} AS {query}", params)
