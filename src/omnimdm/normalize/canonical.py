@@ -462,14 +462,13 @@ def _write_canonical(
     shared: dict[str, list[str]] = {"email": [], "phone": [], "national_id": []}
     for field, value in con.sql(f"SELECT field, value FROM {shared_out}").fetchall():
         shared[field].append(value)
-    query = (
-        "SELECT *, "
+    con.execute(
+        f"CREATE TABLE {out} AS SELECT *, "
         "CASE WHEN list_contains($emails, email_norm) THEN NULL ELSE email_norm END "
         "AS email_match, "
         "list_filter(mobiles, lambda x: NOT list_contains($phones, x)) AS mobiles_match, "
         "list_filter(landlines, lambda x: NOT list_contains($phones, x)) AS landlines_match, "
         "CASE WHEN national_id_valid AND NOT list_contains($ids, national_id) "
-        f"THEN national_id END AS national_id_match FROM ({_assemble_sql(config)})"
+        f"THEN national_id END AS national_id_match FROM ({_assemble_sql(config)})",
+        {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]},
     )
-    params = {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]}
-    con.execute(f"CREATE TABLE {out} AS {query}", params)
