@@ -38,7 +38,7 @@ from omnimdm.match.model import run_match
 from omnimdm.normalize.canonical import normalize
 from omnimdm.review.decisions import load_decisions, steward_links, with_status
 from omnimdm.review.queue import build_queue
-from omnimdm.store import Store
+from omnimdm.store import Store, scratch_database
 from omnimdm.survive.golden import survive
 from omnimdm.survive.lineage import lineage_view_sql
 
@@ -156,11 +156,8 @@ def stage_ingest(ctx: RunContext) -> None:
     has_previous = ctx.has_published("src_records")
     create_ingest_tables(ctx.con, records, rejects)
     suppressor = Suppressor.for_run(ctx.con, ctx.config)
-    ctx.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {LOADED}")
-    try:
+    with scratch_database(ctx.con, LOADED):
         _ingest_sources(ctx, records, rejects, has_previous, suppressor)
-    finally:
-        ctx.con.execute(f"DETACH DATABASE IF EXISTS {LOADED}")
 
 
 def _ingest_sources(

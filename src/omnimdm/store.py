@@ -80,6 +80,12 @@ SNAPSHOT_QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
 SNAPSHOT_STATE = "snapshot_state"
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _DUCKDB_CONFIG = {"autoinstall_known_extensions": "false"}
+#: ``src_records.content_hash``, the change detector of a source record: DuckDB's 64-bit
+#: hash of the original row (ingest writes it, migration 5 recomputes stored ones). md5 cost
+#: 1.3 CPU-s more at 1M (hashing plus writing 32 hex characters per row), and a change
+#: needs no cryptographic digest. Should a DuckDB upgrade change ``hash``, every record
+#: reads as updated once (one full survivorship), never as new.
+CONTENT_HASH_SQL = "hash(raw::VARCHAR)"
 
 MIGRATIONS: dict[int, Sequence[str]] = {
     1: (
@@ -139,17 +145,28 @@ MIGRATIONS: dict[int, Sequence[str]] = {
             golden_ids_affected VARCHAR[], rejects_removed INTEGER, events_removed INTEGER,
             decisions_removed INTEGER, tombstones_added INTEGER)""",
     ),
-    # 5: src_records.content_hash is DuckDB's 64-bit hash of the original row, not md5 hex
-    # (ingest's CONTENT_HASH_SQL); the stored rows are hashed again, so nothing reads as
-    # changed on the next run
+    # 5: src_records.content_hash is CONTENT_HASH_SQL, not md5 hex; the stored rows are
+    # hashed again, so nothing reads as changed on the next run
     5: (
         "ALTER TABLE IF EXISTS src_records ALTER content_hash TYPE UBIGINT "
-        "USING hash(raw::VARCHAR)",
+        f"USING {CONTENT_HASH_SQL}",
     ),
 }
 #: the newest migration this omnimdm knows (numbers may have gaps while branches land;
 #: every missing one is applied in ascending order)
 SCHEMA_VERSION = max(MIGRATIONS)
+
+
+@contextlib.contextmanager
+def scratch_database(con: duckdb.DuckDBPyConnection, name: str) -> Iterator[None]:
+    """An in-memory database attached as ``name`` for the block: a stage's working tables,
+    seen by every cursor of the store (temp tables are private to one), dropped with it at
+    the end whatever happens."""
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {name}")
+    try:
+        yield
+    finally:
+        con.execute(f"DETACH DATABASE IF EXISTS {name}")
 
 
 def record_id(source: str, source_record_id: str) -> int:

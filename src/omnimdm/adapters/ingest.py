@@ -30,7 +30,7 @@ from omnimdm.adapters.readers import (
 from omnimdm.config import Config, SourceConfig
 from omnimdm.errors import SourceError
 from omnimdm.logs import REDACTED, pii, pii_allowed
-from omnimdm.store import quote_ident, record_id_sql, sql_literal
+from omnimdm.store import CONTENT_HASH_SQL, quote_ident, record_id_sql, sql_literal
 
 if TYPE_CHECKING:
     from omnimdm.erase.tombstones import Suppressor
@@ -85,11 +85,6 @@ def preset_for(source: SourceConfig) -> Preset:
 
 
 ZSTD = " USING COMPRESSION zstd"
-#: the change detector of ``src_records``: DuckDB's 64-bit hash of the original row.
-#: md5 cost 1.3 CPU-s more at 1M (hashing plus writing 32 hex characters per row), and a
-#: change needs no cryptographic digest. Should a DuckDB upgrade change ``hash``, every
-#: record reads as updated once (one full survivorship), never as new.
-CONTENT_HASH_SQL = "hash(raw::VARCHAR)"
 
 #: the bookkeeping columns of ``src_records`` (set by the run that loads each record)
 RUN_COLUMNS = (
@@ -98,8 +93,8 @@ RUN_COLUMNS = (
 
 
 def create_ingest_tables(con: duckdb.DuckDBPyConnection, records: str, rejects: str) -> None:
-    """Create the run's ``src_records`` staging table (every source loads straight into it)
-    and its ``rejects`` table."""
+    """Create the run's ``src_records`` staging table (sources load into it directly or
+    through :func:`finish_records`) and its ``rejects`` table."""
     fields = ", ".join(
         f"{c} VARCHAR{ZSTD if c in NEAR_UNIQUE_FIELDS else ''}" for c in FIELD_COLUMNS
     )

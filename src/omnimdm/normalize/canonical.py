@@ -28,6 +28,7 @@ from omnimdm.normalize.phone_sql import build_phone_lookup
 from omnimdm.normalize.profile import build_profile
 from omnimdm.normalize.street_sql import build_street_lookup
 from omnimdm.normalize.values_sql import amount_sql, consent_sql, currency_sql, is_company_sql
+from omnimdm.store import scratch_database
 
 log = logging.getLogger(__name__)
 
@@ -389,8 +390,7 @@ def normalize(
     def step(name: str, started: float) -> None:
         timings[f"normalize.{name}"] = round(time.perf_counter() - started, 3)
 
-    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {WORK}")
-    try:
+    with scratch_database(con, WORK):
         t = time.perf_counter()
         counts["distinct_countries"] = build_base(con, config, records, _w("nc_base"))
         step("base", t)
@@ -407,8 +407,6 @@ def normalize(
             t = time.perf_counter()
             build_profile(con, base=_w("nc_base"), canonical=out, out=profile_out)
             step("profile", t)
-    finally:
-        con.execute(f"DETACH DATABASE IF EXISTS {WORK}")
     counts["records"] = int(con.sql(f"SELECT count(*) FROM {out}").fetchall()[0][0])
     log.info("normalized %d records", counts["records"])
     return counts
