@@ -30,7 +30,13 @@ from omnimdm.adapters.readers import (
 from omnimdm.config import Config, SourceConfig
 from omnimdm.errors import SourceError
 from omnimdm.logs import REDACTED, pii, pii_allowed
-from omnimdm.store import CONTENT_HASH_SQL, quote_ident, record_id_sql, sql_literal
+from omnimdm.store import (
+    CONTENT_HASH_SQL,
+    UNCOMPRESSED,
+    quote_ident,
+    record_id_sql,
+    sql_literal,
+)
 
 if TYPE_CHECKING:
     from omnimdm.erase.tombstones import Suppressor
@@ -44,6 +50,10 @@ FIELD_COLUMNS = tuple(f for f in INPUT_FIELDS if f != "source_record_id")
 #: and street lines keep the default on purpose: zstd hides their bytes, and the erasure
 #: tests prove by a byte search of the store file that a forgotten value is gone.
 NEAR_UNIQUE_FIELDS = frozenset({"total_spent", "created_at", "updated_at"})
+#: input fields that are near-unique per record and do identify someone: stored plain
+#: (:data:`omnimdm.store.UNCOMPRESSED`), cheaper than the default and still byte-visible
+#: (0.55 s less at 1M records for 45 MB more)
+PLAIN_FIELDS = frozenset({"source_record_id", "surname", "email", "phone", "mobile", "street"})
 #: a CSV field longer than this is rejected (field_too_long); JSON rows are capped as a whole
 MAX_FIELD_CHARS = 4096
 MAX_JSON_ROW_CHARS = 65536
@@ -95,12 +105,16 @@ RUN_COLUMNS = (
 def create_ingest_tables(con: duckdb.DuckDBPyConnection, records: str, rejects: str) -> None:
     """Create the run's ``src_records`` staging table (sources load into it directly or
     through :func:`finish_records`) and its ``rejects`` table."""
-    fields = ", ".join(
-        f"{c} VARCHAR{ZSTD if c in NEAR_UNIQUE_FIELDS else ''}" for c in FIELD_COLUMNS
-    )
+
+    def compression(column: str) -> str:
+        if column in NEAR_UNIQUE_FIELDS:
+            return ZSTD
+        return UNCOMPRESSED if column in PLAIN_FIELDS else ""
+
+    fields = ", ".join(f"{c} VARCHAR{compression(c)}" for c in FIELD_COLUMNS)
     con.execute(
         f"CREATE TABLE {records} (source VARCHAR, source_kind VARCHAR, "
-        "source_record_id VARCHAR,"
+        f"source_record_id VARCHAR{compression('source_record_id')},"
         # the original rows compress best and fastest with zstd (measured at 1M: a third
         # smaller than the default and about 10% less CPU to write)
         f" record_id BIGINT, row_ordinal BIGINT, content_hash UBIGINT,"

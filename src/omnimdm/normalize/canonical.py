@@ -28,7 +28,7 @@ from omnimdm.normalize.phone_sql import build_phone_lookup
 from omnimdm.normalize.profile import build_profile
 from omnimdm.normalize.street_sql import build_street_lookup
 from omnimdm.normalize.values_sql import amount_sql, consent_sql, currency_sql, is_company_sql
-from omnimdm.store import scratch_database
+from omnimdm.store import column_ddl, scratch_database
 
 log = logging.getLogger(__name__)
 
@@ -452,6 +452,25 @@ def _find_shared_values(con: duckdb.DuckDBPyConnection, config: Config, shared_o
     return int(con.sql(f"SELECT count(*) FROM {shared_out}").fetchall()[0][0])
 
 
+#: canonical columns whose values are nearly all distinct: stored plain (see
+#: :data:`omnimdm.store.UNCOMPRESSED`; 1.4 s less at 1M records for 140 MB more)
+UNCOMPRESSED_COLUMNS = frozenset(
+    {
+        "source_record_id",
+        "full_name",
+        "email",
+        "email_norm",
+        "email_match",
+        "street",
+        "phones",
+        "mobiles",
+        "mobiles_match",
+        "landlines",
+        "landlines_match",
+    }
+)
+
+
 def _write_canonical(
     con: duckdb.DuckDBPyConnection, config: Config, out: str, shared_out: str
 ) -> None:
@@ -460,13 +479,16 @@ def _write_canonical(
     shared: dict[str, list[str]] = {"email": [], "phone": [], "national_id": []}
     for field, value in con.sql(f"SELECT field, value FROM {shared_out}").fetchall():
         shared[field].append(value)
-    con.execute(
-        f"CREATE TABLE {out} AS SELECT *, "
+    query = (
+        "SELECT *, "
         "CASE WHEN list_contains($emails, email_norm) THEN NULL ELSE email_norm END "
         "AS email_match, "
         "list_filter(mobiles, lambda x: NOT list_contains($phones, x)) AS mobiles_match, "
         "list_filter(landlines, lambda x: NOT list_contains($phones, x)) AS landlines_match, "
         "CASE WHEN national_id_valid AND NOT list_contains($ids, national_id) "
-        f"THEN national_id END AS national_id_match FROM ({_assemble_sql(config)})",
-        {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]},
+        f"THEN national_id END AS national_id_match FROM ({_assemble_sql(config)})"
     )
+    params = {"emails": shared["email"], "phones": shared["phone"], "ids": shared["national_id"]}
+    columns = con.sql(f"DESCRIBE {query}", params=params).fetchall()
+    con.execute(f"CREATE TABLE {out} ({column_ddl(columns, UNCOMPRESSED_COLUMNS)})")
+    con.execute(f"INSERT INTO {out} {query}", params)
