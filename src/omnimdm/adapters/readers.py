@@ -257,7 +257,7 @@ def _read_csv(
     if not has_rejects:
         con.execute(
             f"CREATE TEMP VIEW {quote_ident(table)} AS SELECT i.rowid + 1 AS row_ordinal, "
-            f"to_json(i)::VARCHAR AS {RAW}, i.* FROM {quote_ident(table + '_in')} i"
+            f"to_json(i) AS {RAW}, i.* FROM {quote_ident(table + '_in')} i"
         )
     else:
         con.execute(
@@ -265,7 +265,7 @@ def _read_csv(
             f"WITH rj AS (SELECT gap, max(j) AS j FROM (SELECT row_ordinal - row_number() OVER "
             f"(ORDER BY row_ordinal) AS gap, row_number() OVER (ORDER BY row_ordinal) AS j "
             f"FROM {quote_ident(rejects)}) GROUP BY gap), "
-            f"t AS (SELECT i.rowid + 1 AS k, to_json(i)::VARCHAR AS {RAW}, i.* "
+            f"t AS (SELECT i.rowid + 1 AS k, to_json(i) AS {RAW}, i.* "
             f"FROM {quote_ident(table + '_in')} i) "
             f"SELECT t.k + coalesce(rj.j, 0) AS row_ordinal, t.* EXCLUDE (k) "
             f"FROM t ASOF LEFT JOIN rj ON rj.gap < t.k"
@@ -299,7 +299,7 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, rejects:
                        AS is_page
             FROM numbered
         )
-        SELECT row_ordinal, json, json::VARCHAR AS {RAW} FROM (
+        SELECT row_ordinal, json, json AS {RAW} FROM (
             SELECT row_ordinal, line::JSON AS json FROM pages
             WHERE ok AND NOT coalesce(is_page, false)
             UNION ALL
@@ -362,7 +362,7 @@ def _read_json_array(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> 
     if not has_pages:  # the usual export: one document per user, in file order
         con.execute(
             f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT rowid + 1 AS row_ordinal, json, "
-            f"json::VARCHAR AS {RAW} FROM {quote_ident(table + '_in')} ORDER BY rowid"
+            f"json AS {RAW} FROM {quote_ident(table + '_in')} ORDER BY rowid"
         )
         con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
         return
@@ -379,7 +379,7 @@ def _read_json_array(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> 
                    unnest(from_json(json -> '$.users', '["JSON"]')) FROM docs WHERE is_page
         )
         SELECT row_number() OVER (ORDER BY doc, pos) AS row_ordinal, json,
-               json::VARCHAR AS {RAW} FROM objs
+               json AS {RAW} FROM objs
         ORDER BY row_ordinal
     """)
     con.execute(f"DROP TABLE {quote_ident(table + '_in')}")
@@ -392,6 +392,6 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Non
     select = ", ".join(f"p.{quote_ident(r[0])}::VARCHAR AS {quote_ident(r[0])}" for r in described)
     con.execute(
         f"CREATE TEMP TABLE {quote_ident(table)} AS SELECT row_number() OVER () AS row_ordinal,"
-        f" to_json(p)::VARCHAR AS {RAW}, {select} FROM read_parquet($path) p",
+        f" to_json(p) AS {RAW}, {select} FROM read_parquet($path) p",
         {"path": str(path)},
     )
