@@ -40,13 +40,16 @@ def synthetic_dataset(
 def measure_in_subprocess(script: str, folder: Path, *options: str) -> dict[str, Any]:
     """Run ``script --child folder [options]`` in a fresh interpreter (so peak RSS is that
     run's alone) and return the JSON it prints last."""
+    return run_script_json(script, "--child", str(folder), *options)
+
+
+def run_script_json(script: str, *args: str, cwd: Path | None = None) -> dict[str, Any]:
+    """Run ``script args`` in a fresh interpreter (in ``cwd``: DuckDB's spill directory
+    for in-memory databases is ``.tmp`` there) and return the JSON it prints last."""
     import subprocess
     import sys
 
     proc = subprocess.run(
-        [sys.executable, script, "--child", str(folder), *options],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, script, *args], capture_output=True, text=True, check=True, cwd=cwd
     )
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))

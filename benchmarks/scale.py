@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import duckdb  # noqa: E402
 
 from baseline import baseline_clusters  # noqa: E402
-from datasets import synthetic_dataset  # noqa: E402
+from datasets import run_script_json, synthetic_dataset  # noqa: E402
 from omnimdm import load_config, run  # noqa: E402
 from omnimdm.benchmark_record import peak_rss_mb, write_result  # noqa: E402
 
@@ -77,23 +76,15 @@ def baseline_child(store: Path) -> dict[str, Any]:
     return {**base, "peak_rss_mb": peak_rss_mb()}
 
 
-def _run_json(*args: str, cwd: Path) -> dict[str, Any]:
-    """Run this script with ``args`` in a fresh interpreter in ``cwd`` (DuckDB's spill
-    directory for in-memory databases is ``.tmp`` there) and return its last JSON line."""
-    proc = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=True, cwd=cwd
-    )
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
-
-
 def measure(folder: Path, *, with_baseline: bool) -> dict[str, Any]:
     """The pipeline's figures for one dataset, with the baseline's and their ratios."""
-    with tempfile.TemporaryDirectory(prefix="omnimdm-scale-") as tmp:
-        store = Path(tmp) / "scale.duckdb"
-        ours = _run_json("--child", str(folder), "--store", str(store), cwd=Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="omnimdm-scale-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        store = tmp / "scale.duckdb"
+        ours = run_script_json(__file__, "--child", str(folder), "--store", str(store), cwd=tmp)
         if not with_baseline:
             return {**ours, "baseline": None}
-        base = _run_json("--baseline-child", str(store), cwd=Path(tmp))
+        base = run_script_json(__file__, "--baseline-child", str(store), cwd=tmp)
     base_match_s = base["block_and_score_s"] + base["cluster_s"]
     ours_match_s = ours["match_block_score_cluster_s"]
     pairs_ratio = int(ours["match_counts"]["pairs_blocked"]) / max(base["pairs_blocked"], 1)

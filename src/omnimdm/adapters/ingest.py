@@ -47,8 +47,9 @@ FIELD_COLUMNS = tuple(f for f in INPUT_FIELDS if f != "source_record_id")
 #: input fields that are near-unique per record and identify no one (amounts, timestamps).
 #: DuckDB's default string compression (a dictionary plus FSST) finds nothing to share in
 #: them and costs about twice the CPU of zstd for the same size. Contact points, ids, names
-#: and street lines keep the default on purpose: zstd hides their bytes, and the erasure
-#: tests prove by a byte search of the store file that a forgotten value is gone.
+#: and street lines never get zstd: it hides their bytes, and the erasure tests prove by a
+#: byte search of the store file that a forgotten value is gone (the near-unique ones among
+#: them are stored plain instead: :data:`PLAIN_FIELDS`).
 NEAR_UNIQUE_FIELDS = frozenset({"total_spent", "created_at", "updated_at"})
 #: input fields that are near-unique per record and do identify someone: stored plain
 #: (:data:`omnimdm.store.UNCOMPRESSED`), cheaper than the default and still byte-visible

@@ -453,7 +453,8 @@ def _find_shared_values(con: duckdb.DuckDBPyConnection, config: Config, shared_o
 
 
 #: canonical columns whose values are nearly all distinct: stored plain (see
-#: :data:`omnimdm.store.UNCOMPRESSED`; 1.4 s less at 1M records for 140 MB more)
+#: :data:`omnimdm.store.UNCOMPRESSED`): at 1M records the table's write takes 2.1 s
+#: instead of 3.2 s, and 296 MB instead of 160 MB
 UNCOMPRESSED_COLUMNS = frozenset(
     {
         "source_record_id",
