@@ -19,6 +19,7 @@ from splink import DuckDBAPI, Linker, block_on
 from splink.internals.exceptions import SplinkException
 
 from omnimdm.config import MatchingConfig
+from omnimdm.match.blocking import create_blocked_pairs
 from omnimdm.match.model_spec import load_model_spec
 from omnimdm.match.settings import (
     capped_keys,
@@ -30,6 +31,8 @@ from omnimdm.match.settings import (
 log = logging.getLogger(__name__)
 
 INPUT_TABLE = "customers"
+#: the candidate pairs of ``INPUT_TABLE`` (:mod:`omnimdm.match.blocking`), scored by predict()
+BLOCKED_TABLE = "omnimdm_blocked_pairs"
 
 
 #: scored pairs below this probability are not kept in ``match_pairs``
@@ -53,6 +56,21 @@ def _linker(mem: duckdb.DuckDBPyConnection, model: Any) -> Linker:
     api = DuckDBAPI(connection=mem)
     sdf = api.register(INPUT_TABLE, dataset_display_name="customers")
     return Linker(sdf, model, log_level=None)
+
+
+def block(mem: duckdb.DuckDBPyConnection, matching: MatchingConfig) -> int:
+    """Write the model's blocked pairs of the input to ``BLOCKED_TABLE``; return how many."""
+    rules = load_model_spec(matching.model).blocking
+    return create_blocked_pairs(mem, rules, table=INPUT_TABLE, out=BLOCKED_TABLE)
+
+
+def use_blocked_pairs(linker: Linker) -> None:
+    """Make ``linker``'s predict() score ``BLOCKED_TABLE`` rather than block again (Splink's
+    public hook for pairs blocked elsewhere; the table is registered under a fresh name
+    for each linker, as Splink requires)."""
+    api = linker._db_api
+    sdf = api.register(BLOCKED_TABLE, table_name=f"{BLOCKED_TABLE}_{id(linker):x}")
+    linker.table_management.register_blocked_pairs_for_predict(sdf)
 
 
 def train(linker: Linker, matching: MatchingConfig) -> None:
@@ -129,6 +147,7 @@ def prior_from_model(linker: Linker, iterations: int = 200) -> float:
     if not 0 < start < 1 or total_pairs < 1:
         return float(start)
     try:
+        use_blocked_pairs(linker)
         predictions = linker.inference.predict()
     except SplinkException as err:  # pragma: no cover - predict failing means no pairs
         log.warning("prior from model skipped: %s", str(err).splitlines()[0])
@@ -270,6 +289,12 @@ def train_or_load(
         train(trainer, matching)
     finally:
         mem.execute(f"SET threads TO {int(threads)}")
+    if not mem.sql(
+        "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name = $t",
+        params={"t": BLOCKED_TABLE},
+    ).fetchall():
+        block(mem, matching)  # training alone (`omnimdm train`): the same pairs as a run
     prior_from_model(trainer)
     model = round_model(trainer.misc.save_model_to_json())
     return _linker(mem, model), {**model, "omnimdm_fingerprint": fingerprint}, True
@@ -289,22 +314,22 @@ def run_match(
     t0 = time.perf_counter()
     mem, skipped = prepare_input(store, matching, norm=norm)
     timings["load"] = time.perf_counter() - t0
+    # the candidate pairs first, in one join (omnimdm.match.blocking); training's prior
+    # fixed point scores them too
+    t = time.perf_counter()
+    pairs_blocked = block(mem, matching)
+    timings["block"] = time.perf_counter() - t
     t = time.perf_counter()
     linker, model_json, trained = train_or_load(mem, matching, saved_model)
     if trained:
         timings["train"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    # The blocked pairs first: Splink caches them and predict() scores that table, so
-    # blocking and scoring are timed apart. Every blocked pair is scored anyway; keeping
-    # them all lets us count pairs per rule.
-    blocked = linker.inference.compute_blocked_pairs_for_predict()
-    timings["block"] = time.perf_counter() - t
-    t = time.perf_counter()
+    use_blocked_pairs(linker)
     predictions = linker.inference.predict()
     timings["score"] = time.perf_counter() - t
     timings["block_and_score"] = timings["block"] + timings["score"]
-    blocked.drop_table_from_database_and_remove_from_cache()
+    mem.execute(f"DROP TABLE {BLOCKED_TABLE}")
     per_rule = dict(
         mem.sql(
             f"SELECT match_key::INTEGER, count(*) FROM {predictions.physical_name} GROUP BY 1"
@@ -343,7 +368,7 @@ def run_match(
     return MatchResult(
         skipped_block_keys=skipped,
         pairs=pairs_arrow.num_rows,
-        pairs_blocked=sum(pairs_per_rule.values()),
+        pairs_blocked=pairs_blocked,
         pairs_per_rule=pairs_per_rule,
         linked_pairs=linked,
         model_json=model_json,
