@@ -17,14 +17,24 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from omnimdm.config import MatchingConfig
+from omnimdm.match.model_spec import load_model_spec
 from omnimdm.match.settings import capped_keys, prediction_blocking_rules
 
 THRESHOLD = 0.95
 _CAP = MatchingConfig().max_block_size
+_SPEC = load_model_spec(MatchingConfig().model)
+#: derived columns that omnimdm's blocking rules name: the baseline blocks as omnimdm does,
+#: so it follows the rules' columns (its model stays frozen)
+_BLOCKING_DERIVED = [
+    f"{expr} AS {name}"
+    for name, expr in _SPEC.derived.items()
+    if any(name in rule.columns for rule in _SPEC.blocking)
+]
 COLUMNS = (
     "record_id, given_name_norm, surname1_norm, surname2_norm, email_norm, "
     "phones[1] AS phone, birth_date, postcode, street_number, city_norm, given_first_norm, "
     "email_match, mobiles_match, landlines_match, national_id_match, loyalty_id, "
+    + "".join(f"{c}, " for c in _BLOCKING_DERIVED)
     + ", ".join(
         f"CASE WHEN count(*) OVER (PARTITION BY {expr}) <= {_CAP} THEN {expr} END AS {name}"
         for name, expr in capped_keys(MatchingConfig()).items()

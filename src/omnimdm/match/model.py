@@ -167,7 +167,8 @@ def prior_from_model(linker: Linker, iterations: int = 200) -> float:
     log_bf = np.asarray(weights, dtype=np.float64) - math.log2(start / (1 - start))
     prior = start
     for _ in range(iterations):
-        log_odds = log_bf + math.log2(prior / (1 - prior))
+        # clipped: 2^1000 is far past any probability's resolution, 2^1100 overflows
+        log_odds = np.clip(log_bf + math.log2(prior / (1 - prior)), -1000.0, 1000.0)
         expected = float(np.sum(1 / (1 + np.exp2(-log_odds))))
         new = min(max(expected / total_pairs, start / PRIOR_BOUND), start * PRIOR_BOUND)
         new = min(new, 0.5)
