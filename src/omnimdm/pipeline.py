@@ -460,7 +460,7 @@ class TrainResult:
 def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
     """Ingest and normalize, then train the model and save it in the store (``models``)
     and as a Splink JSON file. Nothing else is published; ``run`` reuses the model."""
-    from omnimdm.match.model import prepare_input, train_or_load
+    from omnimdm.match.model import block, prepare_input, train_or_load
 
     store = Store(config.store.path)
     path = model_path or store.path.with_name(store.path.stem + ".model.json")
@@ -475,6 +475,7 @@ def train(config: Config, *, model_path: Path | None = None) -> TrainResult:
             stage = "train"
             t = time.perf_counter()
             mem, _ = prepare_input(con, config.matching, norm=ctx.stg("norm_customers"))
+            block(mem, config.matching)  # the prior's fixed point scores the blocked pairs
             _, model_json, _ = train_or_load(mem, config.matching, None)
             mem.close()
             ctx.timings["train"] = round(time.perf_counter() - t, 3)

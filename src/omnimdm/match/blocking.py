@@ -30,9 +30,6 @@ import duckdb
 from omnimdm.match.model_spec import BlockingSpec
 from omnimdm.store import quote_ident
 
-#: the long key table and the pairs it gives, in the in-memory matching connection
-KEYS_TABLE = "omnimdm_block_keys"
-
 
 def block_keys_sql(rules: Sequence[BlockingSpec], table: str) -> str:
     """SQL for ``(record_id, rule, k)``: one row per record and rule whose columns are all

@@ -280,7 +280,8 @@ def train_or_load(
     mem: duckdb.DuckDBPyConnection, matching: MatchingConfig, saved: dict[str, Any] | None
 ) -> tuple[Linker, dict[str, Any], bool]:
     """A linker with the saved model if it fits the current definition, else a newly
-    trained one; the parameters used are exactly the (rounded) ones saved."""
+    trained one; the parameters used are exactly the (rounded) ones saved. Training
+    scores the blocked pairs, so call :func:`block` on ``mem`` first."""
     fresh = settings(matching)
     fingerprint = settings_fingerprint(fresh.get_settings("duckdb").as_dict())
     if saved is not None and saved.get("omnimdm_fingerprint") == fingerprint:
@@ -297,12 +298,6 @@ def train_or_load(
         train(trainer, matching)
     finally:
         mem.execute(f"SET threads TO {int(threads)}")
-    if not mem.sql(
-        "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND table_name = $t",
-        params={"t": BLOCKED_TABLE},
-    ).fetchall():
-        block(mem, matching)  # training alone (`omnimdm train`): the same pairs as a run
     prior_from_model(trainer)
     model = round_model(trainer.misc.save_model_to_json())
     return _linker(mem, model), {**model, "omnimdm_fingerprint": fingerprint}, True
